@@ -194,15 +194,15 @@ impl Engine {
                         .priority(p)
                         .ok_or_else(|| DomainError::UnknownPriority(p.clone()))?;
                 }
+                let ct = self
+                    .office
+                    .case_type(case_type)
+                    .ok_or_else(|| DomainError::UnknownCaseType(case_type.clone()))?;
                 self.availability(case_type, now)
                     .map_err(|reason| DomainError::NotIssuing {
                         case_type: case_type.clone(),
                         reason,
                     })?;
-                let ct = self
-                    .office
-                    .case_type(case_type)
-                    .ok_or_else(|| DomainError::UnknownCaseType(case_type.clone()))?;
                 let mut seq = self.last_seq.get(case_type).copied().unwrap_or(0);
                 let number = loop {
                     seq = seq
@@ -257,7 +257,6 @@ impl Engine {
             }
             Command::PauseCounter { counter, reason } => {
                 let c = self.operated_counter(*counter, actor)?;
-                let reason = checked_reason(reason)?;
                 match &c.status {
                     CounterStatus::Closed => return Err(DomainError::CounterClosed(*counter)),
                     CounterStatus::Paused { .. } => {
@@ -266,6 +265,7 @@ impl Engine {
                     CounterStatus::Open => {}
                 }
                 self.ensure_free(c)?;
+                let reason = checked_reason(reason)?;
                 vec![EventKind::CounterPaused {
                     counter: *counter,
                     reason,
@@ -741,14 +741,20 @@ impl Engine {
         })
     }
 
-    /// How many people are ahead of a waiting ticket in its queue: those queued earlier, and
-    /// priority tickets queued later if this one is not a priority ticket.
+    /// How many people are ahead of a waiting ticket in its queue, counted as the strict
+    /// policy would call them: a priority ticket has the priority tickets queued before it
+    /// ahead; a normal ticket has every priority ticket and the normal ones queued before it.
+    /// (Under the interleave and ageing policies this is an upper bound.)
     pub fn people_ahead(&self, ticket: &Ticket) -> usize {
+        let earlier = |o: &Ticket| (o.queued_at, o.id) < (ticket.queued_at, ticket.id);
         self.waiting(&ticket.case_type)
             .filter(|o| {
                 o.id != ticket.id
-                    && ((o.queued_at, o.id) < (ticket.queued_at, ticket.id)
-                        || (o.is_priority() && !ticket.is_priority()))
+                    && if ticket.is_priority() {
+                        o.is_priority() && earlier(o)
+                    } else {
+                        o.is_priority() || earlier(o)
+                    }
             })
             .count()
     }
