@@ -1,4 +1,9 @@
 //! kolejka: queue tickets, counters and waiting-room displays for a town-hall
 //! customer-service office. See docs/ARCHITECTURE.md for the map.
 
+pub mod cli;
+pub mod clock;
+pub mod config;
 pub mod engine;
+pub mod server;
+pub mod store;

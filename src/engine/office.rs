@@ -150,10 +150,10 @@ impl Office {
     #[cfg(test)]
     pub fn sample() -> Office {
         use jiff::civil::time;
-        let code = |s: &str| CaseTypeCode::parse(s).unwrap();
+        let code = |s: &str| CaseTypeCode::parse(s).expect("valid code");
         let ct = |c: &str, p: &str| CaseType {
             code: code(c),
-            prefix: Prefix::parse(p).unwrap(),
+            prefix: Prefix::parse(p).expect("valid prefix"),
             name: Texts::same(c),
             documents: Texts::same("dowód osobisty"),
             daily_cap: None,
@@ -163,7 +163,7 @@ impl Office {
             default_service_min: 10,
         };
         let counter = |id: u32, serves: &[(&str, u32)]| Counter {
-            id: CounterId::new(id).unwrap(),
+            id: CounterId::new(id).expect("valid counter"),
             name: Texts::same(&format!("Stanowisko {id}")),
             location: Texts::same("parter"),
             serves: serves.iter().map(|(c, w)| (code(c), *w)).collect(),
@@ -174,7 +174,7 @@ impl Office {
         });
         Office {
             name: Texts::same("Urząd Miasta"),
-            time_zone: TimeZone::get("Europe/Warsaw").unwrap(),
+            time_zone: TimeZone::get("Europe/Warsaw").expect("bundled tz"),
             case_types: vec![ct("dowody", "A"), ct("meldunki", "B"), ct("pojazdy", "C")],
             counters: vec![
                 counter(1, &[("dowody", 10), ("meldunki", 1)]),
@@ -183,11 +183,11 @@ impl Office {
             ],
             priority_categories: vec![
                 PriorityCategory {
-                    code: PriorityCode::parse("ciaza").unwrap(),
+                    code: PriorityCode::parse("ciaza").expect("valid code"),
                     name: Texts::same("Kobieta w ciąży"),
                 },
                 PriorityCategory {
-                    code: PriorityCode::parse("niepelnosprawnosc").unwrap(),
+                    code: PriorityCode::parse("niepelnosprawnosc").expect("valid code"),
                     name: Texts::same("Osoba z niepełnosprawnością"),
                 },
             ],

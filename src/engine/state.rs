@@ -173,10 +173,16 @@ impl Engine {
         actor: &Actor,
         now: Timestamp,
     ) -> Result<Vec<Event>, DomainError> {
-        if self.day != Some(self.local_date(now)) {
-            return Err(DomainError::Invalid(
-                "the day has not been started; roll the engine over first".into(),
-            ));
+        // A later local date needs `rollover` first. An earlier one means the clock stepped
+        // back across midnight (an NTP correction): the day carries on rather than refusing
+        // every command until the clock catches up.
+        match self.day {
+            Some(day) if self.local_date(now) <= day => {}
+            _ => {
+                return Err(DomainError::Invalid(
+                    "the day has not been started; roll the engine over first".into(),
+                ));
+            }
         }
         let ev = |kind| Event {
             at: now,
@@ -828,6 +834,17 @@ impl Engine {
                 && h.id != c
             {
                 return Err(format!("ticket {} counter out of step", t.number));
+            }
+        }
+        for t in self.tickets.values() {
+            if t.id >= self.next_ticket_id {
+                return Err(format!("ticket id {} not below the next id", t.id));
+            }
+            if Some(t.day) == self.day && self.last_seq(&t.issued_case_type) < t.number.seq() {
+                return Err(format!(
+                    "sequence of {} behind ticket {}",
+                    t.issued_case_type, t.number
+                ));
             }
         }
         for c in self.counters.values() {

@@ -58,7 +58,10 @@ impl H {
         self
     }
     fn advance(&mut self, mins: i64) -> &mut Self {
-        self.now = self.now.checked_add(SignedDuration::from_mins(mins)).unwrap();
+        self.now = self
+            .now
+            .checked_add(SignedDuration::from_mins(mins))
+            .unwrap();
         self
     }
     fn run(&mut self, cmd: Command, actor: &Actor) -> Result<Vec<Event>, DomainError> {
@@ -99,7 +102,11 @@ impl H {
         )
         .unwrap();
     }
-    fn at_counter(&mut self, c: u32, f: fn(CounterId) -> Command) -> Result<Vec<Event>, DomainError> {
+    fn at_counter(
+        &mut self,
+        c: u32,
+        f: fn(CounterId) -> Command,
+    ) -> Result<Vec<Event>, DomainError> {
         self.run(f(cid(c)), &clerk(c))
     }
     fn call(&mut self, c: u32) -> Result<TicketNumber, DomainError> {
@@ -236,8 +243,11 @@ fn a_clock_going_backwards_does_not_restart_the_day() {
     h.issue("dowody");
     h.at("2026-11-24T23:50");
     assert!(h.e.rollover(h.now).is_empty());
-    // The engine refuses to act in a day it has left rather than corrupt numbering.
-    assert!(h.try_issue("dowody", None).is_err());
+    // The day carries on: numbering continues, nothing restarts.
+    assert_eq!(h.issue("dowody").to_string(), "A002");
+    assert_eq!(h.e.day(), Some(date(2026, 11, 25)));
+    h.at("2026-11-25T00:20");
+    assert_eq!(h.issue("dowody").to_string(), "A003");
 }
 
 // ---------------------------------------------------------------- issuing rules
@@ -366,14 +376,44 @@ const ALL_STATES: [TicketState; 7] = [
 #[test]
 fn every_transition_is_legal_or_refused_with_a_reason() {
     use TicketState::*;
-    type Action = (&'static str, fn() -> Command, &'static [TicketState], Option<TicketState>);
+    type Action = (
+        &'static str,
+        fn() -> Command,
+        &'static [TicketState],
+        Option<TicketState>,
+    );
     // (action, command, states it is legal from, resulting state)
     let actions: [Action; 8] = [
-        ("recall", || Command::Recall { counter: cid(1) }, &[Called], Some(Called)),
-        ("start", || Command::StartService { counter: cid(1) }, &[Called], Some(Serving)),
-        ("finish", || Command::FinishService { counter: cid(1) }, &[Serving], Some(Done)),
-        ("no-show", || Command::MarkNoShow { counter: cid(1) }, &[Called], Some(NoShow)),
-        ("park", || Command::Park { counter: cid(1) }, &[Called, Serving], Some(Parked)),
+        (
+            "recall",
+            || Command::Recall { counter: cid(1) },
+            &[Called],
+            Some(Called),
+        ),
+        (
+            "start",
+            || Command::StartService { counter: cid(1) },
+            &[Called],
+            Some(Serving),
+        ),
+        (
+            "finish",
+            || Command::FinishService { counter: cid(1) },
+            &[Serving],
+            Some(Done),
+        ),
+        (
+            "no-show",
+            || Command::MarkNoShow { counter: cid(1) },
+            &[Called],
+            Some(NoShow),
+        ),
+        (
+            "park",
+            || Command::Park { counter: cid(1) },
+            &[Called, Serving],
+            Some(Parked),
+        ),
         (
             "transfer",
             || Command::Transfer {
@@ -426,7 +466,11 @@ fn every_transition_is_legal_or_refused_with_a_reason() {
                     "{name} from {state}: {err:?}"
                 );
                 assert!(!err.to_string().is_empty());
-                assert_eq!(h.state("A001"), state, "{name} from {state} changed the state");
+                assert_eq!(
+                    h.state("A001"),
+                    state,
+                    "{name} from {state} changed the state"
+                );
                 assert_eq!(
                     format!("{:?}", h.e.tickets().collect::<Vec<_>>()),
                     format!("{:?}", before.tickets().collect::<Vec<_>>())
@@ -704,13 +748,17 @@ fn recall_counts_calls_and_turns_into_no_show_past_the_limit() {
     h.open(1);
     h.call(1).unwrap();
     for expected in [2, 3] {
-        let evs = h.at_counter(1, |counter| Command::Recall { counter }).unwrap();
+        let evs = h
+            .at_counter(1, |counter| Command::Recall { counter })
+            .unwrap();
         assert!(
             matches!(evs[0].kind, EventKind::TicketRecalled { calls, .. } if calls == expected)
         );
     }
     // max_calls = 3: the fourth call is refused and the ticket becomes a no-show.
-    let evs = h.at_counter(1, |counter| Command::Recall { counter }).unwrap();
+    let evs = h
+        .at_counter(1, |counter| Command::Recall { counter })
+        .unwrap();
     assert!(matches!(
         evs[0].kind,
         EventKind::TicketNoShow {
@@ -810,7 +858,8 @@ fn parked_tickets_wait_for_a_call_by_number() {
     h.issue("dowody");
     h.open(1);
     h.call(1).unwrap();
-    h.at_counter(1, |counter| Command::Park { counter }).unwrap();
+    h.at_counter(1, |counter| Command::Park { counter })
+        .unwrap();
     // A parked ticket is not called by call-next.
     assert_eq!(h.call(1).unwrap().to_string(), "A002");
     h.at_counter(1, |counter| Command::MarkNoShow { counter })
@@ -947,7 +996,10 @@ fn end_of_day_cancels_open_tickets_and_closes_counters() {
         .count();
     assert_eq!(cancelled, 2);
     assert!(evs.iter().all(|e| e.actor == Actor::System));
-    assert!(matches!(evs.last().unwrap().kind, EventKind::DayStarted { .. }));
+    assert!(matches!(
+        evs.last().unwrap().kind,
+        EventKind::DayStarted { .. }
+    ));
     assert_eq!(h.e.tickets().count(), 0);
     assert!(
         h.e.counters()
@@ -1116,6 +1168,9 @@ proptest! {
 #[test]
 fn local_times_in_tests_mean_warsaw() {
     // A guard for the helpers above: 09:00 in Warsaw in November is 08:00 UTC.
-    assert_eq!(local("2026-11-24T09:00").to_string(), "2026-11-24T08:00:00Z");
+    assert_eq!(
+        local("2026-11-24T09:00").to_string(),
+        "2026-11-24T08:00:00Z"
+    );
     assert_eq!(date(2026, 11, 24).at(9, 0, 0, 0).time(), time(9, 0, 0, 0));
 }

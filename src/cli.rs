@@ -1,0 +1,183 @@
+//! The command line: `kolejka serve` (the default) and `kolejka check-config FILE`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::clock::SystemClock;
+use crate::config;
+use crate::server::{self, AppState};
+use crate::store::{Queue, Store};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kolejka",
+    version,
+    about = "Queue tickets, counters and hall screens for a customer-service office",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Run the service (the default).
+    Serve(ServeArgs),
+    /// Check an office configuration file and report every problem with file, line and field.
+    CheckConfig {
+        /// The office configuration (TOML).
+        file: PathBuf,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Office configuration (TOML). Without it the built-in demo office is used.
+    #[arg(long, env = "KOLEJKA_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// SQLite database file; created with its directory if missing.
+    #[arg(long, env = "KOLEJKA_DB", default_value = "data/kolejka.db")]
+    pub db: PathBuf,
+    /// Address to listen on (port 0 picks a free port; the chosen address is logged).
+    #[arg(long, env = "KOLEJKA_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+}
+
+/// Runs the command line; the exit code is 0 on success, 2 for a bad configuration, 1 for
+/// any other failure.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Cmd::CheckConfig { file }) => check_config(&file),
+        Some(Cmd::Serve(args)) => serve(args),
+        None => serve(cli.serve),
+    }
+}
+
+fn check_config(file: &std::path::Path) -> ExitCode {
+    match config::load(file) {
+        Ok(cfg) => {
+            let o = &cfg.office;
+            println!(
+                "{}: ok ({} case types, {} counters, {} priority categories)",
+                file.display(),
+                o.case_types.len(),
+                o.counters.len(),
+                o.priority_categories.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    init_tracing();
+    // Validate everything before the port opens.
+    let cfg = match &args.config {
+        Some(path) => match config::load(path) {
+            Ok(cfg) => cfg,
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => {
+            tracing::info!("no --config given: serving the built-in demo office");
+            config::demo()
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve_async(args, cfg)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("kolejka: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve_async(args: ServeArgs, cfg: config::OfficeConfig) -> Result<(), String> {
+    let office = Arc::new(cfg.office);
+    let store = Store::open(&args.db)
+        .map_err(|e| format!("cannot open the database {}: {e}", args.db.display()))?;
+    let queue = Queue::start(store, office.clone(), Arc::new(SystemClock))
+        .map_err(|e| format!("cannot restore the day from {}: {e}", args.db.display()))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the listening address: {e}"))?;
+    tracing::info!(%addr, db = %args.db.display(), "kolejka listening on http://{addr}");
+    let state = AppState {
+        queue: queue.clone(),
+        office,
+    };
+    let served = server::run(listener, state, shutdown_signal()).await;
+    tracing::info!("shutting down: committing queued changes and closing the database");
+    let closed = tokio::task::spawn_blocking(move || queue.shutdown())
+        .await
+        .map_err(|e| format!("the shutdown task failed: {e}"))?;
+    closed.map_err(|e| format!("closing the database: {e}"))?;
+    served.map_err(|e| format!("server error: {e}"))
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("Ctrl-C received"),
+        () = term => tracing::info!("SIGTERM received"),
+    }
+}
