@@ -7,10 +7,9 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::app;
 use crate::clock::SystemClock;
 use crate::config;
-use crate::server::{self, AppState};
-use crate::store::{Queue, Store};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -129,29 +128,20 @@ fn serve(args: ServeArgs) -> ExitCode {
 }
 
 async fn serve_async(args: ServeArgs, cfg: config::OfficeConfig) -> Result<(), String> {
-    let office = Arc::new(cfg.office);
-    let store = Store::open(&args.db)
-        .map_err(|e| format!("cannot open the database {}: {e}", args.db.display()))?;
-    let queue = Queue::start(store, office.clone(), Arc::new(SystemClock))
-        .map_err(|e| format!("cannot restore the day from {}: {e}", args.db.display()))?;
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| format!("cannot read the listening address: {e}"))?;
+    let app = app::start(app::Options {
+        office: cfg.office,
+        db: args.db.clone(),
+        listen: args.listen,
+        clock: Arc::new(SystemClock),
+    })
+    .await?;
+    let addr = app.addr;
     tracing::info!(%addr, db = %args.db.display(), "kolejka listening on http://{addr}");
-    let state = AppState {
-        queue: queue.clone(),
-        office,
-    };
-    let served = server::run(listener, state, shutdown_signal()).await;
-    tracing::info!("shutting down: committing queued changes and closing the database");
-    let closed = tokio::task::spawn_blocking(move || queue.shutdown())
-        .await
-        .map_err(|e| format!("the shutdown task failed: {e}"))?;
-    closed.map_err(|e| format!("closing the database: {e}"))?;
-    served.map_err(|e| format!("server error: {e}"))
+    shutdown_signal().await;
+    tracing::info!(
+        "shutting down: finishing requests, committing queued changes, closing the database"
+    );
+    app.stop().await
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

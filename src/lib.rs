@@ -1,6 +1,8 @@
 //! kolejka: queue tickets, counters and waiting-room displays for a town-hall
 //! customer-service office. See docs/ARCHITECTURE.md for the map.
 
+pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;

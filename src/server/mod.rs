@@ -1,23 +1,27 @@
-//! The HTTP and websocket room around the engine: the router, the shared state, and `run`,
-//! which serves on a listener until a shutdown signal. `main` and the tests call the same
-//! `run` (tests on port 0).
+//! The HTTP and websocket room around the engine: the route table, the shared state, and
+//! `run`, which serves on a listener until a shutdown signal. `crate::app` wires it up for
+//! `main` and for the tests alike (the tests on port 0).
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Json};
-use axum::routing::get;
-use serde::Serialize;
 use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+pub mod api;
 pub mod error;
+pub mod meta;
+pub mod openapi;
+pub mod routes;
 
+use crate::auth::AuthService;
+use crate::clock::Clock;
 use crate::engine::Office;
 use crate::store::Queue;
 
@@ -29,11 +33,13 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct AppState {
     pub queue: Queue,
     pub office: Arc<Office>,
+    pub clock: Arc<dyn Clock>,
+    pub auth: AuthService,
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
+    routes::router(&state)
+        .fallback(|| async { error::ApiError::NotFound("no such route".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -50,42 +56,10 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-}
-
-#[derive(Serialize)]
-struct Health {
-    status: &'static str,
-    /// The local day the queue is in, if one has started.
-    day: Option<String>,
-    /// The version (last committed event) of the queue state.
-    version: i64,
-}
-
-/// Liveness and readiness: answers 200 once the day is restored and the writer is running.
-async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    let (day, version) = state
-        .queue
-        .read(|engine, version| (engine.day().map(|d| d.to_string()), version));
-    if state.queue.is_running() {
-        (
-            StatusCode::OK,
-            Json(Health {
-                status: "ok",
-                day,
-                version,
-            }),
-        )
-    } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(Health {
-                status: "stopping",
-                day,
-                version,
-            }),
-        )
-    }
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

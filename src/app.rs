@@ -1,0 +1,90 @@
+//! Wiring: opens the database, restores the day, starts the writer and the HTTP server. The
+//! binary and the integration tests start the service the same way, through `start`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::auth::AuthService;
+use crate::clock::Clock;
+use crate::engine::Office;
+use crate::server::{self, AppState};
+use crate::store::{Queue, Store};
+
+/// What the service needs to start.
+pub struct Options {
+    pub office: Office,
+    pub db: PathBuf,
+    pub listen: SocketAddr,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// A running service.
+pub struct App {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    stop: Option<oneshot::Sender<()>>,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+/// Opens the database, restores the day, binds the listener and starts serving. Everything is
+/// validated and restored before the port opens.
+pub async fn start(opts: Options) -> Result<App, String> {
+    let office = Arc::new(opts.office);
+    let db = opts.db.clone();
+    let clock = opts.clock.clone();
+    let office_for_queue = office.clone();
+    let queue = tokio::task::spawn_blocking(move || {
+        let store = Store::open(&db)
+            .map_err(|e| format!("cannot open the database {}: {e}", db.display()))?;
+        Queue::start(store, office_for_queue, clock)
+            .map_err(|e| format!("cannot restore the day from {}: {e}", db.display()))
+    })
+    .await
+    .map_err(|e| format!("the start-up task failed: {e}"))??;
+    let auth = AuthService::default();
+    let listener = tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the listening address: {e}"))?;
+    let state = AppState {
+        queue,
+        office,
+        clock: opts.clock,
+        auth,
+    };
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(server::run(listener, state.clone(), async move {
+        let _ = stopped.await;
+    }));
+    Ok(App {
+        addr,
+        state,
+        stop: Some(stop),
+        server,
+    })
+}
+
+impl App {
+    /// Stops gracefully: no new connections, requests in flight finish, queued writes are
+    /// committed, the database is closed.
+    pub async fn stop(mut self) -> Result<(), String> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let served = (&mut self.server)
+            .await
+            .map_err(|e| format!("the server task failed: {e}"))?;
+        let queue = self.state.queue.clone();
+        tokio::task::spawn_blocking(move || queue.shutdown())
+            .await
+            .map_err(|e| format!("the shutdown task failed: {e}"))?
+            .map_err(|e| format!("closing the database: {e}"))?;
+        served.map_err(|e| format!("server error: {e}"))
+    }
+}
