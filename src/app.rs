@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::auth::AuthService;
+use crate::auth::{AuthService, AuthSettings};
 use crate::clock::Clock;
 use crate::engine::Office;
 use crate::server::{self, AppState};
@@ -20,6 +20,8 @@ pub struct Options {
     pub db: PathBuf,
     pub listen: SocketAddr,
     pub clock: Arc<dyn Clock>,
+    /// Sign-in and device settings (the office file's `[devices]` section).
+    pub auth: AuthSettings,
 }
 
 /// A running service.
@@ -45,7 +47,19 @@ pub async fn start(opts: Options) -> Result<App, String> {
     })
     .await
     .map_err(|e| format!("the start-up task failed: {e}"))??;
-    let auth = AuthService::default();
+    // After the store has migrated the database. On first start this creates the user
+    // `admin` and logs its generated password once (also written beside the database).
+    let auth = AuthService::open(&opts.db, opts.auth, opts.clock.clone())
+        .await
+        .map_err(|e| format!("cannot open the users in {}: {e}", opts.db.display()))?;
+    let hall = crate::hall::Hall::open(&opts.db, opts.clock.clone())
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot open the hall messages in {}: {e}",
+                opts.db.display()
+            )
+        })?;
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
@@ -57,10 +71,14 @@ pub async fn start(opts: Options) -> Result<App, String> {
         office,
         clock: opts.clock,
         auth,
+        hall,
     };
     let (stop, stopped) = oneshot::channel::<()>();
+    // Upgraded websockets outlive the HTTP server's graceful shutdown: tell them to close.
+    let hall = state.hall.clone();
     let server = tokio::spawn(server::run(listener, state.clone(), async move {
         let _ = stopped.await;
+        hall.shutdown();
     }));
     Ok(App {
         addr,

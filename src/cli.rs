@@ -1,4 +1,5 @@
-//! The command line: `kolejka serve` (the default) and `kolejka check-config FILE`.
+//! The command line: `kolejka serve` (the default), `kolejka check-config FILE` and
+//! `kolejka user add|passwd NAME`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -34,6 +35,12 @@ pub enum Cmd {
         /// The office configuration (TOML).
         file: PathBuf,
     },
+    /// Manage users: `user add NAME --role ROLE`, `user passwd NAME` (password from the
+    /// terminal, or standard input when it is not a terminal).
+    User {
+        #[command(subcommand)]
+        cmd: crate::auth::cli::UserCmd,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -55,6 +62,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Cmd::CheckConfig { file }) => check_config(&file),
+        Some(Cmd::User { cmd }) => crate::auth::cli::run(cmd),
         Some(Cmd::Serve(args)) => serve(args),
         None => serve(cli.serve),
     }
@@ -133,6 +141,7 @@ async fn serve_async(args: ServeArgs, cfg: config::OfficeConfig) -> Result<(), S
         db: args.db.clone(),
         listen: args.listen,
         clock: Arc::new(SystemClock),
+        auth: cfg.auth,
     })
     .await?;
     let addr = app.addr;

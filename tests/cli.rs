@@ -1,13 +1,13 @@
 //! The real `kolejka` binary: `check-config` exit codes and messages, serving on port 0,
 //! `/healthz`, and a graceful SIGTERM that closes the database cleanly.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_kolejka");
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use common::{BIN, Server};
 
 fn demo_config() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("config/office.toml")
@@ -70,84 +70,12 @@ fn check_config_names_file_line_and_field_and_exits_non_zero() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
 }
 
-/// A running `kolejka serve` with the address it announced.
-struct Server {
-    child: Child,
-    addr: String,
-    logs: mpsc::Receiver<String>,
-}
-
-fn start(args: &[&str], db: &Path) -> Server {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .arg("--db")
-        .arg(db)
-        .args(["--listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start kolejka");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("kolejka did not announce its address in time");
-        };
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            let addr = rest.split_whitespace().next().expect("address").to_owned();
-            return Server {
-                child,
-                addr,
-                logs: rx,
-            };
-        }
-    }
-}
-
-impl Drop for Server {
-    /// A failed test must not leave a server running.
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn sigterm(child: &Child) {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(status.success());
-}
-
-fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            return status;
-        }
-        assert!(Instant::now() < deadline, "kolejka did not exit in time");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[tokio::test]
 async fn serves_healthz_and_shuts_down_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("sub/kolejka.db");
     // No subcommand: `serve` is the default, with the built-in demo office.
-    let mut server = start(&[], &db);
+    let mut server = Server::start(&[], &db);
     let url = format!("http://{}/healthz", server.addr);
     let resp = reqwest::get(&url).await.expect("GET /healthz");
     assert_eq!(resp.status(), 200);
@@ -159,8 +87,8 @@ async fn serves_healthz_and_shuts_down_cleanly_on_sigterm() {
         "the database file is created with its directory"
     );
 
-    sigterm(&server.child);
-    let status = wait_exit(&mut server.child, Duration::from_secs(10));
+    server.sigterm();
+    let status = server.wait_exit(Duration::from_secs(10));
     assert!(status.success(), "exit status {status}");
     let logs: Vec<String> = server.logs.try_iter().collect();
     assert!(
@@ -172,7 +100,7 @@ async fn serves_healthz_and_shuts_down_cleanly_on_sigterm() {
     assert!(!wal.exists(), "the database was not closed cleanly");
 
     // It starts again on the same database, and the explicit subcommand works too.
-    let mut again = start(
+    let mut again = Server::start(
         &["serve", "--config", demo_config().to_str().expect("utf-8")],
         &db,
     );
@@ -180,8 +108,8 @@ async fn serves_healthz_and_shuts_down_cleanly_on_sigterm() {
         .await
         .expect("GET /healthz");
     assert_eq!(resp.status(), 200);
-    sigterm(&again.child);
-    assert!(wait_exit(&mut again.child, Duration::from_secs(10)).success());
+    again.sigterm();
+    assert!(again.wait_exit(Duration::from_secs(10)).success());
 }
 
 #[test]

@@ -5,16 +5,37 @@
 //! the one place the two meet. `AuthService` (sessions, passwords, device tokens) finds the
 //! principal of a request.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::CounterId;
 
+pub mod cli;
+mod db;
+mod error;
+pub mod http;
+mod secret;
 mod service;
+mod throttle;
+
+pub use db::{Device, DeviceStatus, Session, User};
+pub use error::AuthError;
 pub use service::*;
+
+/// Settings of sign-in and devices, from the office configuration's `[devices]` section.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuthSettings {
+    /// DEMO ONLY: approve a pairing request at once when it comes straight from this machine
+    /// (a loopback peer, no proxy headers), so that a demo's kiosk and screens on the server
+    /// itself need no manager. Off by default.
+    pub auto_approve_loopback: bool,
+}
 
 /// A user's role. Roles are ordered: a manager may do what a clerk may, an admin what a
 /// manager may.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Clerk,
@@ -41,7 +62,7 @@ impl Role {
 }
 
 /// What a registered device is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceKind {
     /// The ticket machine: issues tickets, reads queues and waits.

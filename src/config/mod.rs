@@ -27,6 +27,8 @@ pub use error::{ConfigError, Problem};
 #[derive(Debug, Clone)]
 pub struct OfficeConfig {
     pub office: Office,
+    /// Sign-in and device settings (`[devices]`).
+    pub auth: crate::auth::AuthSettings,
 }
 
 /// The demo office, built into the binary as the default.
@@ -74,7 +76,10 @@ pub fn parse(text: &str, file_name: &str) -> Result<OfficeConfig, ConfigError> {
     }
     let doc = raw::RawDocument::read(root.get_ref(), &mut problems);
     match validate::office(&doc, &mut problems) {
-        Some(office) if problems.count() == 0 => Ok(OfficeConfig { office }),
+        Some(office) if problems.count() == 0 => Ok(OfficeConfig {
+            office,
+            auth: doc.auth_settings(),
+        }),
         _ => Err(problems.into_error()),
     }
 }

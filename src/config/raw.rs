@@ -174,10 +174,20 @@ pub(super) struct RawDocument {
     pub priority_categories: RawList<RawPriorityCategory>,
     pub case_types: RawList<RawCaseType>,
     pub counters: RawList<RawCounter>,
+    pub devices: RawSection<RawDevices>,
+}
+
+/// `[devices]`: how devices are registered.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [devices] table")]
+pub(super) struct RawDevices {
+    /// DEMO ONLY: approve pairing requests from the server's own machine at once.
+    #[serde(default)]
+    pub auto_approve_loopback: bool,
 }
 
 const SECTIONS: &str =
-    "`office`, `priority_policy`, `priority_categories`, `case_types` or `counters`";
+    "`office`, `priority_policy`, `priority_categories`, `case_types`, `counters` or `devices`";
 
 impl RawDocument {
     /// Reads the sections of a parsed document, reporting every entry that does not fit.
@@ -191,6 +201,7 @@ impl RawDocument {
                 "priority_categories" => doc.priority_categories = reader.list(key, value),
                 "case_types" => doc.case_types = reader.list(key, value),
                 "counters" => doc.counters = reader.list(key, value),
+                "devices" => doc.devices = reader.section(value),
                 other => reader.problems.add(
                     key.span(),
                     path_key("", other),
@@ -199,6 +210,17 @@ impl RawDocument {
             }
         }
         doc
+    }
+
+    /// The sign-in and device settings (defaults when `[devices]` is left out).
+    pub fn auth_settings(&self) -> crate::auth::AuthSettings {
+        crate::auth::AuthSettings {
+            auto_approve_loopback: self
+                .devices
+                .value
+                .as_ref()
+                .is_some_and(|d| d.get_ref().auto_approve_loopback),
+        }
     }
 }
 

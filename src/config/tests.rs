@@ -921,3 +921,30 @@ fn load_reads_a_file_and_reports_under_its_path() {
     assert!(err.problems().is_empty());
     assert!(err.to_string().contains("missing.toml: cannot read"));
 }
+
+#[test]
+fn the_devices_section_is_optional_and_checked() {
+    let cfg = parse(MINIMAL, FILE).unwrap();
+    assert!(!cfg.auth.auto_approve_loopback, "off unless asked for");
+    assert!(
+        demo().auth.auto_approve_loopback,
+        "the demo approves local devices"
+    );
+    let text = format!("{MINIMAL}\n[devices]\nauto_approve_loopback = true\n");
+    assert!(parse(&text, FILE).unwrap().auth.auto_approve_loopback);
+
+    let text = format!("{MINIMAL}\n[devices]\nauto_approve = true\n");
+    check(
+        &only_problem(&text),
+        at(&text, "auto_approve ="),
+        "devices.auto_approve",
+        &["unknown field `auto_approve`", "`auto_approve_loopback`"],
+    );
+    let text = format!("{MINIMAL}\n[devices]\nauto_approve_loopback = \"yes\"\n");
+    check(
+        &only_problem(&text),
+        at(&text, "\"yes\""),
+        "devices.auto_approve_loopback",
+        &["bool"],
+    );
+}

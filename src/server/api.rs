@@ -411,6 +411,8 @@ pub struct IssuedTicket {
     pub people_ahead: usize,
     /// Estimated wait in whole minutes, `null` when no counter is open for the case type.
     pub estimated_wait_min: Option<i64>,
+    /// The state's version after issuing.
+    pub version: i64,
 }
 
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
@@ -502,6 +504,15 @@ pub struct DailyCapRequest {
 
 fn parse_counter(id: &str) -> Result<CounterId, ApiError> {
     CounterId::parse(id).map_err(|e| ApiError::NotFound(e.to_string()))
+}
+
+/// A counter of this office, or 404 (checked before anything else about the caller).
+fn known_counter(state: &AppState, id: &str) -> Result<CounterId, ApiError> {
+    let counter = parse_counter(id)?;
+    match state.office.counter(counter) {
+        Some(_) => Ok(counter),
+        None => Err(ApiError::NotFound(format!("unknown counter {counter}"))),
+    }
 }
 fn parse_case_type(code: &str) -> Result<CaseTypeCode, ApiError> {
     CaseTypeCode::parse(code).map_err(|e| ApiError::Unprocessable(e.to_string()))
@@ -666,6 +677,7 @@ async fn issue(
         .iter()
         .find_map(|e| e.event.kind.ticket())
         .ok_or_else(|| ApiError::Internal("issuing produced no ticket".into()))?;
+    let version = version_after(&state, &events);
     let issued = state.queue.read(|engine, _| {
         let t = engine.ticket(id)?;
         let ahead = engine.people_ahead(t);
@@ -675,6 +687,7 @@ async fn issue(
             estimated_wait_min: engine
                 .estimated_wait(&t.case_type, ahead)
                 .map(|d| (d.as_secs() + 59) / 60),
+            version,
         })
     });
     let issued =
@@ -821,7 +834,7 @@ async fn at_counter(
     id: &str,
     make: impl FnOnce(CounterId) -> Command,
 ) -> Result<ApiJson<CounterActionResult>, ApiError> {
-    let counter = parse_counter(id)?;
+    let counter = known_counter(state, id)?;
     let user = who
         .user()
         .ok_or_else(|| ApiError::Forbidden("only a signed-in clerk acts at a counter".into()))?;
@@ -863,16 +876,21 @@ async fn open_counter(
     Extension(who): Extension<Principal>,
     Path(id): Path<String>,
 ) -> Result<ApiJson<CounterActionResult>, ApiError> {
-    let counter = parse_counter(id.as_str())?;
+    let counter = known_counter(&state, &id)?;
     let user = who
         .user()
         .ok_or_else(|| ApiError::Forbidden("only a signed-in clerk opens a counter".into()))?;
-    state.queue.read(|engine, _| {
-        engine
-            .counter(counter)
-            .map(|_| ())
-            .ok_or_else(|| ApiError::NotFound(format!("unknown counter {counter}")))
-    })?;
+    // A claim on a counter the engine has since closed (say, at the end of the day) is stale.
+    if let Some(held) = user.counter
+        && held != counter
+        && state.queue.read(|engine, _| {
+            engine
+                .counter(held)
+                .is_none_or(|c| c.status == CounterStatus::Closed)
+        })
+    {
+        state.auth.release_counter(user.session_id).await?;
+    }
     // One session, one counter; one counter, one session.
     state.auth.claim_counter(user.session_id, counter).await?;
     let result = state
@@ -899,7 +917,7 @@ async fn close_counter(
     Extension(who): Extension<Principal>,
     Path(id): Path<String>,
 ) -> Result<ApiJson<CounterActionResult>, ApiError> {
-    let counter = parse_counter(id.as_str())?;
+    let counter = known_counter(&state, &id)?;
     let user = who
         .user()
         .ok_or_else(|| ApiError::Forbidden("only a signed-in user closes a counter".into()))?;

@@ -19,6 +19,7 @@ pub mod error;
 pub mod meta;
 pub mod openapi;
 pub mod routes;
+pub mod ws;
 
 use crate::auth::AuthService;
 use crate::clock::Clock;
@@ -35,6 +36,7 @@ pub struct AppState {
     pub office: Arc<Office>,
     pub clock: Arc<dyn Clock>,
     pub auth: AuthService,
+    pub hall: crate::hall::Hall,
 }
 
 pub fn router(state: AppState) -> Router {

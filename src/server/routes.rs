@@ -44,6 +44,9 @@ pub struct RouteSpec {
 pub fn all() -> Vec<RouteSpec> {
     let mut routes = super::meta::routes();
     routes.extend(super::api::routes());
+    routes.extend(crate::auth::http::routes());
+    routes.extend(super::ws::routes());
+    routes.extend(crate::hall::routes());
     routes
 }
 
@@ -76,6 +79,9 @@ async fn authorize(state: AppState, access: Access, mut req: Request, next: Next
         .await
     {
         Ok(p) => p,
+        // A public route (sign-in, pairing) serves a caller whose stale cookie or missing
+        // CSRF token fails the check as an anonymous one.
+        Err(_) if access.public => None,
         Err(e) => return e.into_response(),
     };
     match access.allows(principal.as_ref()) {

@@ -16,10 +16,17 @@ use crate::engine::{Engine, Event, Office, Ticket, TicketId};
 
 /// The migrations, in order. Released files are never edited; a schema change is a new file
 /// appended here. `PRAGMA user_version` holds how many have been applied.
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_events_and_tickets",
-    include_str!("../../migrations/0001_events_and_tickets.sql"),
-)];
+pub(super) const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_events_and_tickets",
+        include_str!("../../migrations/0001_events_and_tickets.sql"),
+    ),
+    ("0002_auth", include_str!("../../migrations/0002_auth.sql")),
+    (
+        "0003_hall_messages",
+        include_str!("../../migrations/0003_hall_messages.sql"),
+    ),
+];
 
 /// How long a statement waits for a lock held by another connection (a reader taking a
 /// backup, say) before it fails.

@@ -1,0 +1,7 @@
+//! API integration tests: the real server on port 0 with a temporary database, driven by real
+//! HTTP and websocket clients. One test binary keeps link time down.
+
+mod auth;
+mod helpers;
+mod routes;
+mod ws;
