@@ -8,5 +8,6 @@ pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod hall;
+pub mod print;
 pub mod server;
 pub mod store;
