@@ -18,6 +18,7 @@ pub mod api;
 pub mod error;
 pub mod meta;
 pub mod openapi;
+pub mod pages;
 pub mod routes;
 pub mod ws;
 
@@ -41,6 +42,7 @@ pub struct AppState {
 
 pub fn router(state: AppState) -> Router {
     routes::router(&state)
+        .merge(pages::router())
         .fallback(|| async { error::ApiError::NotFound("no such route".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
