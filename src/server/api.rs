@@ -523,7 +523,9 @@ fn parse_number(n: &str) -> Result<TicketNumber, ApiError> {
 
 // ------------------------------------------------------------------ builders of views
 
-fn counter_view(engine: &Engine, c: &CounterState) -> CounterView {
+/// A counter as `GET /api/v1/counters` shows it (the manager's and clerk's websocket channels
+/// send the same view).
+pub(crate) fn counter_view(engine: &Engine, c: &CounterState) -> CounterView {
     let office = engine.office();
     let (status, pause_reason) = match &c.status {
         CounterStatus::Closed => ("closed", None),
@@ -938,69 +940,27 @@ async fn close_counter(
     counter_result(&state, counter, &events)
 }
 
-async fn resume(
-    State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Path(id): Path<String>,
-) -> Result<ApiJson<CounterActionResult>, ApiError> {
-    at_counter(&state, &who, &id, |counter| Command::ResumeCounter {
-        counter,
-    })
-    .await
+/// The counter actions with no body: each runs one engine command at the caller's counter.
+macro_rules! counter_actions {
+    ($($name:ident => $variant:ident),* $(,)?) => {$(
+        async fn $name(
+            State(state): State<AppState>,
+            Extension(who): Extension<Principal>,
+            Path(id): Path<String>,
+        ) -> Result<ApiJson<CounterActionResult>, ApiError> {
+            at_counter(&state, &who, &id, |counter| Command::$variant { counter }).await
+        }
+    )*};
 }
 
-async fn call_next(
-    State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Path(id): Path<String>,
-) -> Result<ApiJson<CounterActionResult>, ApiError> {
-    at_counter(&state, &who, &id, |counter| Command::CallNext { counter }).await
-}
-
-async fn recall(
-    State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Path(id): Path<String>,
-) -> Result<ApiJson<CounterActionResult>, ApiError> {
-    at_counter(&state, &who, &id, |counter| Command::Recall { counter }).await
-}
-
-async fn start(
-    State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Path(id): Path<String>,
-) -> Result<ApiJson<CounterActionResult>, ApiError> {
-    at_counter(&state, &who, &id, |counter| Command::StartService {
-        counter,
-    })
-    .await
-}
-
-async fn finish(
-    State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Path(id): Path<String>,
-) -> Result<ApiJson<CounterActionResult>, ApiError> {
-    at_counter(&state, &who, &id, |counter| Command::FinishService {
-        counter,
-    })
-    .await
-}
-
-async fn no_show(
-    State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Path(id): Path<String>,
-) -> Result<ApiJson<CounterActionResult>, ApiError> {
-    at_counter(&state, &who, &id, |counter| Command::MarkNoShow { counter }).await
-}
-
-async fn park(
-    State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Path(id): Path<String>,
-) -> Result<ApiJson<CounterActionResult>, ApiError> {
-    at_counter(&state, &who, &id, |counter| Command::Park { counter }).await
+counter_actions! {
+    resume => ResumeCounter,
+    call_next => CallNext,
+    recall => Recall,
+    start => StartService,
+    finish => FinishService,
+    no_show => MarkNoShow,
+    park => Park,
 }
 
 async fn pause(

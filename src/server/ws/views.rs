@@ -22,7 +22,7 @@ use crate::engine::{
     CounterId, CounterState, CounterStatus, Engine, EventKind, Texts, Ticket, TicketId, TicketState,
 };
 use crate::hall::ScreenMessage;
-use crate::server::api::{CaseTypeQueue, CounterView, ServesEntry, TextsView, TicketView};
+use crate::server::api::{CaseTypeQueue, CounterView, TextsView, TicketView, counter_view};
 use crate::store::StoredEvent;
 
 /// How many of the latest calls a hall snapshot lists.
@@ -521,38 +521,6 @@ fn clerk_queues(engine: &Engine, id: CounterId, now: Timestamp) -> Vec<CaseTypeQ
         .filter(|ct| c.serves.contains_key(&ct.code))
         .filter_map(|ct| crate::server::api::case_type_queue(engine, &ct.code, now))
         .collect()
-}
-
-/// A counter with everything about it, as `GET /api/v1/counters` shows it.
-fn counter_view(engine: &Engine, c: &CounterState) -> CounterView {
-    let office = engine.office();
-    let pause_reason = match &c.status {
-        CounterStatus::Paused { reason } => Some(reason.clone()),
-        _ => None,
-    };
-    CounterView {
-        id: u32::from(c.id),
-        name: office
-            .counter(c.id)
-            .map(|x| TextsView::from(&x.name))
-            .unwrap_or_else(|| TextsView::from(&Texts::same(&c.id.to_string()))),
-        status: status_str(&c.status).to_owned(),
-        pause_reason,
-        operator: c.operator.clone(),
-        since: c.since.map(|s| s.to_string()),
-        current: c
-            .current
-            .and_then(|t| engine.ticket(t))
-            .map(TicketView::from),
-        serves: c
-            .serves
-            .iter()
-            .map(|(code, w)| ServesEntry {
-                case_type: code.to_string(),
-                weight: *w,
-            })
-            .collect(),
-    }
 }
 
 fn unknown_counter_view(id: CounterId) -> CounterView {
