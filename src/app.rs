@@ -30,11 +30,23 @@ pub struct App {
     pub state: AppState,
     stop: Option<oneshot::Sender<()>>,
     server: JoinHandle<std::io::Result<()>>,
+    /// Summarizes closed days and applies retention every night (`crate::stats::nightly`).
+    nightly: JoinHandle<()>,
 }
 
-/// Opens the database, restores the day, binds the listener and starts serving. Everything is
-/// validated and restored before the port opens.
+/// Opens the database, restores the day, binds the listener and starts serving, with the
+/// printing of the default setup (one virtual printer). Everything is validated and restored
+/// before the port opens.
 pub async fn start(opts: Options) -> Result<App, String> {
+    start_with_printing(opts, crate::print::PrintSetup::default()).await
+}
+
+/// `start`, with the printers of the office file (`[[printers]]`, `[printing]`): a virtual
+/// printer saves its tickets under `<database folder>/prints/<printer name>/`.
+pub async fn start_with_printing(
+    opts: Options,
+    printing: crate::print::PrintSetup,
+) -> Result<App, String> {
     let office = Arc::new(opts.office);
     let db = opts.db.clone();
     let clock = opts.clock.clone();
@@ -60,6 +72,14 @@ pub async fn start(opts: Options) -> Result<App, String> {
                 opts.db.display()
             )
         })?;
+    let audit = crate::audit::Audit::open(&opts.db, opts.clock.clone())
+        .await
+        .map_err(|e| format!("cannot open the audit log in {}: {e}", opts.db.display()))?;
+    let printing =
+        server::kiosk::Printing::start(printing, &opts.db, opts.clock.now().as_millisecond())
+            .await?;
+    let retention = crate::stats::Retention::from_env()?;
+    let stats = crate::stats::Stats::new(&opts.db, office.clone(), opts.clock.clone());
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
@@ -72,7 +92,12 @@ pub async fn start(opts: Options) -> Result<App, String> {
         clock: opts.clock,
         auth,
         hall,
+        audit,
+        idempotency: Default::default(),
+        printing,
+        stats,
     };
+    let nightly = tokio::spawn(crate::stats::nightly(state.stats.clone(), retention));
     let (stop, stopped) = oneshot::channel::<()>();
     // Upgraded websockets outlive the HTTP server's graceful shutdown: tell them to close.
     let hall = state.hall.clone();
@@ -85,6 +110,7 @@ pub async fn start(opts: Options) -> Result<App, String> {
         state,
         stop: Some(stop),
         server,
+        nightly,
     })
 }
 
@@ -95,6 +121,8 @@ impl App {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        self.nightly.abort();
+        self.state.stats.release();
         let served = (&mut self.server)
             .await
             .map_err(|e| format!("the server task failed: {e}"))?;

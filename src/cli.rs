@@ -41,6 +41,11 @@ pub enum Cmd {
         #[command(subcommand)]
         cmd: crate::auth::cli::UserCmd,
     },
+    /// Fill an empty database with a realistic history (demos, the benchmark).
+    Seed(crate::stats::cli::SeedArgs),
+    /// Summarize closed days and delete priority categories (retention), as the service does
+    /// every night.
+    Purge(crate::stats::cli::PurgeArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -63,6 +68,8 @@ pub fn main() -> ExitCode {
     match cli.command {
         Some(Cmd::CheckConfig { file }) => check_config(&file),
         Some(Cmd::User { cmd }) => crate::auth::cli::run(cmd),
+        Some(Cmd::Seed(args)) => crate::stats::cli::seed(args),
+        Some(Cmd::Purge(args)) => crate::stats::cli::purge(args),
         Some(Cmd::Serve(args)) => serve(args),
         None => serve(cli.serve),
     }
@@ -136,13 +143,17 @@ fn serve(args: ServeArgs) -> ExitCode {
 }
 
 async fn serve_async(args: ServeArgs, cfg: config::OfficeConfig) -> Result<(), String> {
-    let app = app::start(app::Options {
-        office: cfg.office,
-        db: args.db.clone(),
-        listen: args.listen,
-        clock: Arc::new(SystemClock),
-        auth: cfg.auth,
-    })
+    let printing = crate::print::PrintSetup::new(cfg.printing);
+    let app = app::start_with_printing(
+        app::Options {
+            office: cfg.office,
+            db: args.db.clone(),
+            listen: args.listen,
+            clock: Arc::new(SystemClock),
+            auth: cfg.auth,
+        },
+        printing,
+    )
     .await?;
     let addr = app.addr;
     tracing::info!(%addr, db = %args.db.display(), "kolejka listening on http://{addr}");

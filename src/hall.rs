@@ -670,6 +670,16 @@ async fn post_message(
     ApiJson(req): ApiJson<PostMessageRequest>,
 ) -> Result<(StatusCode, ApiJson<MessageView>), ApiError> {
     let view = state.hall.post(req, &who).await?;
+    state
+        .audit
+        .record(
+            &who,
+            "message.post",
+            format!("message:{}", view.id),
+            None,
+            crate::audit::json(&view),
+        )
+        .await;
     Ok((StatusCode::CREATED, ApiJson(view)))
 }
 
@@ -681,7 +691,22 @@ async fn withdraw_message(
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::NotFound(format!("`{id}` is not a hall message id")))?;
-    Ok(ApiJson(state.hall.withdraw(id, &who).await?))
+    let before = state.hall.list(true).into_iter().find(|m| m.id == id);
+    let view = state.hall.withdraw(id, &who).await?;
+    // Withdrawing a message already withdrawn changes nothing: nothing to record.
+    if before.is_some() {
+        state
+            .audit
+            .record(
+                &who,
+                "message.withdraw",
+                format!("message:{id}"),
+                before.as_ref().and_then(crate::audit::json),
+                crate::audit::json(&view),
+            )
+            .await;
+    }
+    Ok(ApiJson(view))
 }
 
 #[cfg(test)]

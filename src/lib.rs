@@ -2,6 +2,7 @@
 //! customer-service office. See docs/ARCHITECTURE.md for the map.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod clock;
@@ -10,4 +11,5 @@ pub mod engine;
 pub mod hall;
 pub mod print;
 pub mod server;
+pub mod stats;
 pub mod store;

@@ -18,6 +18,7 @@ use super::service::{
     SESSION_IDLE_SECS, client_ip, over_tls, session_clear_cookie, session_set_cookie,
 };
 use super::{Access, Device, DeviceKind, Principal, Role, User, UserSession};
+use crate::audit;
 use crate::server::AppState;
 use crate::server::error::{ApiError, ApiJson};
 use crate::server::routes::{RouteSpec, schema};
@@ -63,7 +64,7 @@ pub fn routes() -> Vec<RouteSpec> {
         RouteSpec {
             method: Method::GET,
             path: "/api/v1/users",
-            access: Access::users(Role::Admin),
+            access: Access::users(Role::Manager),
             tag: "users",
             summary: "Every user with role and status",
             request: None,
@@ -74,7 +75,7 @@ pub fn routes() -> Vec<RouteSpec> {
         RouteSpec {
             method: Method::POST,
             path: "/api/v1/users",
-            access: Access::users(Role::Admin),
+            access: Access::users(Role::Manager),
             tag: "users",
             summary: "Create a user",
             request: Some(schema::<CreateUserRequest>),
@@ -85,7 +86,7 @@ pub fn routes() -> Vec<RouteSpec> {
         RouteSpec {
             method: Method::PATCH,
             path: "/api/v1/users/{name}",
-            access: Access::users(Role::Admin),
+            access: Access::users(Role::Manager),
             tag: "users",
             summary: "Change a user's role, or disable or enable them (disabling ends their sessions)",
             request: Some(schema::<UpdateUserRequest>),
@@ -470,18 +471,42 @@ async fn list_users(State(state): State<AppState>) -> Result<ApiJson<Vec<UserVie
     Ok(ApiJson(users.into_iter().map(UserView::from).collect()))
 }
 
+/// Admins manage every account; managers manage clerks' accounts (the console's "users"), so
+/// nobody below admin can create, promote or take over a manager or an admin.
+fn may_manage(who: &Principal, role: Role) -> Result<(), ApiError> {
+    let me = signed_in_user(who)?;
+    if me.role == Role::Admin || (me.role == Role::Manager && role == Role::Clerk) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "managers manage clerks' accounts; an admin manages the rest".into(),
+        ))
+    }
+}
+
 async fn create_user(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
     ApiJson(req): ApiJson<CreateUserRequest>,
 ) -> Result<(StatusCode, ApiJson<UserView>), ApiError> {
+    may_manage(&who, req.role)?;
     state
         .auth
         .create_user(&req.name, req.role, &req.password)
         .await?;
     tracing::info!(by = %who.actor(), user = %req.name, role = req.role.as_str(), "user created");
-    let user = state.auth.user(&req.name).await?;
-    Ok((StatusCode::CREATED, ApiJson(user.into())))
+    let user: UserView = state.auth.user(&req.name).await?.into();
+    state
+        .audit
+        .record(
+            &who,
+            "user.create",
+            format!("user:{}", user.name),
+            None,
+            audit::json(&user),
+        )
+        .await;
+    Ok((StatusCode::CREATED, ApiJson(user)))
 }
 
 async fn update_user(
@@ -490,6 +515,12 @@ async fn update_user(
     Path(name): Path<String>,
     ApiJson(req): ApiJson<UpdateUserRequest>,
 ) -> Result<ApiJson<UserView>, ApiError> {
+    let before = state.auth.user(&name).await?;
+    may_manage(&who, before.role)?;
+    if let Some(role) = req.role {
+        may_manage(&who, role)?;
+    }
+    let before = Some(UserView::from(before));
     let user = state
         .auth
         .update_user(&name, req.role, req.disabled)
@@ -501,7 +532,18 @@ async fn update_user(
         disabled = user.disabled,
         "user changed"
     );
-    Ok(ApiJson(user.into()))
+    let user = UserView::from(user);
+    state
+        .audit
+        .record(
+            &who,
+            "user.update",
+            format!("user:{name}"),
+            before.as_ref().and_then(audit::json),
+            audit::json(&user),
+        )
+        .await;
+    Ok(ApiJson(user))
 }
 
 async fn set_password(
@@ -514,12 +556,11 @@ async fn set_password(
 ) -> Result<StatusCode, ApiError> {
     let me = signed_in_user(&who)?;
     let own = me.user == name;
-    if me.role != Role::Admin {
-        if !own {
-            return Err(ApiError::Forbidden(
-                "only an admin sets another user's password".into(),
-            ));
-        }
+    if !own {
+        // Resetting someone else's password: an admin for anyone, a manager for a clerk.
+        let target = state.auth.user(&name).await?;
+        may_manage(&who, target.role)?;
+    } else if me.role != Role::Admin {
         let current = req.current_password.as_deref().ok_or_else(|| {
             ApiError::Unprocessable("give your current password as `current_password`".into())
         })?;
@@ -533,6 +574,17 @@ async fn set_password(
     let keep = own.then_some(me.session_id);
     state.auth.set_password(&name, &req.password, keep).await?;
     tracing::info!(by = %who.actor(), user = %name, "password changed");
+    // Never the password itself, nor its hash.
+    state
+        .audit
+        .record(
+            &who,
+            "user.password",
+            format!("user:{name}"),
+            None,
+            Some(serde_json::json!({"password": "changed", "own": own})),
+        )
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -598,17 +650,49 @@ async fn approve(
         .auth
         .approve_device(req.pairing_code.trim(), &req.name, &me.user)
         .await?;
-    Ok(ApiJson(device.into()))
+    let device = DeviceView::from(device);
+    state
+        .audit
+        .record(
+            &who,
+            "device.approve",
+            format!("device:{}", device.id),
+            None,
+            audit::json(&device),
+        )
+        .await;
+    Ok(ApiJson(device))
 }
 
 async fn rename_device(
     State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<RenameDeviceRequest>,
 ) -> Result<ApiJson<DeviceView>, ApiError> {
     let id = parse_device_id(&id)?;
-    let device = state.auth.rename_device(id, &req.name).await?;
-    Ok(ApiJson(device.into()))
+    let before = device_view(&state, id).await;
+    let device = DeviceView::from(state.auth.rename_device(id, &req.name).await?);
+    state
+        .audit
+        .record(
+            &who,
+            "device.rename",
+            format!("device:{id}"),
+            before.as_ref().and_then(audit::json),
+            audit::json(&device),
+        )
+        .await;
+    Ok(ApiJson(device))
+}
+
+/// A device as it is now, for the audit record's "before".
+async fn device_view(state: &AppState, id: i64) -> Option<DeviceView> {
+    let devices = state.auth.devices().await.ok()?;
+    devices
+        .into_iter()
+        .find(|d| d.id == id)
+        .map(DeviceView::from)
 }
 
 async fn revoke_device(
@@ -617,7 +701,18 @@ async fn revoke_device(
     Path(id): Path<String>,
 ) -> Result<ApiJson<DeviceView>, ApiError> {
     let id = parse_device_id(&id)?;
-    let device = state.auth.revoke_device(id).await?;
+    let before = device_view(&state, id).await;
+    let device = DeviceView::from(state.auth.revoke_device(id).await?);
     tracing::warn!(by = %who.actor(), device = id, "device revoked");
-    Ok(ApiJson(device.into()))
+    state
+        .audit
+        .record(
+            &who,
+            "device.revoke",
+            format!("device:{id}"),
+            before.as_ref().and_then(audit::json),
+            audit::json(&device),
+        )
+        .await;
+    Ok(ApiJson(device))
 }

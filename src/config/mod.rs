@@ -1,5 +1,6 @@
 //! The office configuration: reads `office.toml` (case types, counters, priority categories
-//! and policy, opening hours, closed dates) into an `engine::Office`.
+//! and policy, opening hours, closed dates) into an `engine::Office`, and its printing
+//! sections (`printing`: the printers, which kiosk prints where, the ticket's texts).
 //!
 //! The format is documented at the top of `config/office.toml`, the demo office that is also
 //! built into the binary. Loading goes in two steps, so that a person fixing a file sees every
@@ -10,6 +11,7 @@
 //!    references between entries) and turned into engine types.
 
 mod error;
+mod printing;
 mod raw;
 mod validate;
 
@@ -29,6 +31,9 @@ pub struct OfficeConfig {
     pub office: Office,
     /// Sign-in and device settings (`[devices]`).
     pub auth: crate::auth::AuthSettings,
+    /// The printers, which kiosk prints where, and the ticket's texts (`[printing]`,
+    /// `[[printers]]`).
+    pub printing: crate::print::PrintConfig,
 }
 
 /// The demo office, built into the binary as the default.
@@ -75,10 +80,13 @@ pub fn parse(text: &str, file_name: &str) -> Result<OfficeConfig, ConfigError> {
         return Err(problems.into_error());
     }
     let doc = raw::RawDocument::read(root.get_ref(), &mut problems);
-    match validate::office(&doc, &mut problems) {
-        Some(office) if problems.count() == 0 => Ok(OfficeConfig {
+    let office = validate::office(&doc, &mut problems);
+    let printing = printing::printing(&doc, &mut problems);
+    match (office, printing) {
+        (Some(office), Some(printing)) if problems.count() == 0 => Ok(OfficeConfig {
             office,
             auth: doc.auth_settings(),
+            printing,
         }),
         _ => Err(problems.into_error()),
     }

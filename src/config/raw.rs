@@ -175,6 +175,8 @@ pub(super) struct RawDocument {
     pub case_types: RawList<RawCaseType>,
     pub counters: RawList<RawCounter>,
     pub devices: RawSection<RawDevices>,
+    pub printing: RawSection<super::printing::RawPrinting>,
+    pub printers: RawList<super::printing::RawPrinter>,
 }
 
 /// `[devices]`: how devices are registered.
@@ -186,8 +188,8 @@ pub(super) struct RawDevices {
     pub auto_approve_loopback: bool,
 }
 
-const SECTIONS: &str =
-    "`office`, `priority_policy`, `priority_categories`, `case_types`, `counters` or `devices`";
+const SECTIONS: &str = "`office`, `priority_policy`, `priority_categories`, `case_types`, \
+                        `counters`, `devices`, `printing` or `printers`";
 
 impl RawDocument {
     /// Reads the sections of a parsed document, reporting every entry that does not fit.
@@ -202,6 +204,8 @@ impl RawDocument {
                 "case_types" => doc.case_types = reader.list(key, value),
                 "counters" => doc.counters = reader.list(key, value),
                 "devices" => doc.devices = reader.section(value),
+                "printing" => doc.printing = reader.section(value),
+                "printers" => doc.printers = reader.list(key, value),
                 other => reader.problems.add(
                     key.span(),
                     path_key("", other),

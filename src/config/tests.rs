@@ -353,12 +353,12 @@ fn unknown_keys_are_refused_with_the_keys_expected() {
         &["unknown field `tusday`", "`tuesday`"],
     );
 
-    let text = format!("{MINIMAL}\n[printers]\nkiosk = \"tcp://10.0.0.5\"\n");
+    let text = format!("{MINIMAL}\n[printer]\nkiosk = \"tcp://10.0.0.5\"\n");
     check(
         &only_problem(&text),
-        at(&text, "printers"),
-        "printers",
-        &["unknown section `printers`", "`case_types`"],
+        at(&text, "printer"),
+        "printer",
+        &["unknown section `printer`", "`case_types`", "`printers`"],
     );
 }
 
@@ -946,5 +946,181 @@ fn the_devices_section_is_optional_and_checked() {
         at(&text, "\"yes\""),
         "devices.auto_approve_loopback",
         &["bool"],
+    );
+}
+
+// The printers.
+
+const PRINTERS: &str = r#"
+[printing]
+default_printer = "hall-b"
+phone_url = "https://kolejka.example.pl/"
+footer = { pl = "Dziękujemy", uk = "Дякуємо", en = "Thank you" }
+
+[[printers]]
+name = "hall-a"
+profile = "epson-tm-t88"
+transport = "tcp://10.0.0.7:9100"
+kiosks = ["Kiosk parter", "Kiosk wejście"]
+
+[[printers]]
+name = "hall-b"
+profile = "generic-58mm"
+transport = "usb:/dev/usb/lp0"
+
+[[printers]]
+name = "room-12"
+profile = "star-escpos"
+transport = "serial:/dev/ttyUSB0"
+kiosks = ["Kiosk USC"]
+
+[[printers]]
+name = "preview"
+profile = "generic-80mm"
+transport = "virtual"
+"#;
+
+#[test]
+fn without_printers_tickets_go_to_the_virtual_printer() {
+    let cfg = parse(MINIMAL, FILE).unwrap();
+    assert_eq!(cfg.printing, crate::print::PrintConfig::default());
+    assert_eq!(cfg.printing.printer_for_kiosk("any kiosk"), Some("virtual"));
+
+    let demo = demo().printing;
+    assert_eq!(demo.printers.len(), 1);
+    assert_eq!(
+        demo.printers[0].transport,
+        crate::print::TransportSpec::Virtual
+    );
+    assert_eq!(demo.default_printer_name(), Some("virtual"));
+    assert!(demo.footer.is_some(), "the demo ticket has a footer");
+}
+
+#[test]
+fn printers_parse_with_their_transports_and_kiosks() {
+    use crate::print::TransportSpec;
+    let cfg = parse(&format!("{MINIMAL}{PRINTERS}"), FILE).unwrap();
+    let p = &cfg.printing;
+    let transports: Vec<_> = p.printers.iter().map(|p| p.transport.clone()).collect();
+    assert_eq!(
+        transports,
+        [
+            TransportSpec::Tcp("10.0.0.7:9100".into()),
+            TransportSpec::Usb("/dev/usb/lp0".into()),
+            TransportSpec::Serial("/dev/ttyUSB0".into()),
+            TransportSpec::Virtual,
+        ]
+    );
+    assert_eq!(p.phone_url.as_deref(), Some("https://kolejka.example.pl"));
+    assert_eq!(p.footer.as_ref().map(|f| f.uk.as_str()), Some("Дякуємо"));
+    assert_eq!(p.header, None);
+    assert_eq!(p.printer_for_kiosk("Kiosk wejście"), Some("hall-a"));
+    assert_eq!(p.printer_for_kiosk("kiosk usc"), Some("room-12"));
+    assert_eq!(p.printer_for_kiosk("Kiosk piętro"), Some("hall-b"));
+}
+
+#[test]
+fn printer_problems_are_located() {
+    let full = format!("{MINIMAL}{PRINTERS}");
+    let with_p = |from: &str, to: &str| {
+        assert_eq!(full.matches(from).count(), 1, "`{from}` must occur once");
+        full.replacen(from, to, 1)
+    };
+
+    let text = with_p("\"epson-tm-t88\"", "\"epson-tm-t20\"");
+    check(
+        &only_problem(&text),
+        at(&text, "\"epson-tm-t20\""),
+        "printers[0].profile",
+        &[
+            "unknown printer profile `epson-tm-t20`",
+            "epson-tm-t88, generic-58mm",
+        ],
+    );
+
+    let text = with_p("\"tcp://10.0.0.7:9100\"", "\"lpt1\"");
+    check(
+        &only_problem(&text),
+        at(&text, "\"lpt1\""),
+        "printers[0].transport",
+        &["unknown printer transport `lpt1`", "tcp://"],
+    );
+
+    let text = with_p("\"tcp://10.0.0.7:9100\"", "\"tcp://10.0.0.7:91000\"");
+    check(
+        &only_problem(&text),
+        at(&text, "\"tcp://10.0.0.7:91000\""),
+        "printers[0].transport",
+        &["port"],
+    );
+
+    let text = with_p("name = \"room-12\"", "name = \"hall-a\"");
+    check(
+        &only_problem(&text),
+        at_after(&text, "name = \"hall-b\"", "\"hall-a\""),
+        "printers[2].name",
+        &["duplicate printer name `hall-a`", "printers[0]"],
+    );
+
+    let text = with_p("name = \"preview\"", "name = \"podgląd wydruków\"");
+    check(
+        &only_problem(&text),
+        at(&text, "\"podgląd"),
+        "printers[3].name",
+        &["is not a printer name"],
+    );
+
+    let text = with_p("kiosks = [\"Kiosk USC\"]", "kiosks = [\"kiosk parter \"]");
+    check(
+        &only_problem(&text),
+        at(&text, "\"kiosk parter \""),
+        "printers[2].kiosks[0]",
+        &["kiosk `kiosk parter` already prints on printers[0]"],
+    );
+
+    let text = with_p(
+        "default_printer = \"hall-b\"",
+        "default_printer = \"hall-c\"",
+    );
+    check(
+        &only_problem(&text),
+        at(&text, "\"hall-c\""),
+        "printing.default_printer",
+        &[
+            "unknown printer `hall-c`",
+            "hall-a, hall-b, room-12, preview",
+        ],
+    );
+
+    let text = with_p("\"https://kolejka.example.pl/\"", "\"kolejka.example.pl\"");
+    check(
+        &only_problem(&text),
+        at(&text, "\"kolejka.example.pl\""),
+        "printing.phone_url",
+        &["not a web address"],
+    );
+
+    let text = with_p(", en = \"Thank you\"", "");
+    check(
+        &only_problem(&text),
+        at(&text, "{ pl = \"Dziękujemy\""),
+        "printing.footer.en",
+        &["missing translation `en`"],
+    );
+
+    let text = with_p("name = \"hall-b\"", "name = \"hall-b\"\nspeed = 9600");
+    check(
+        &only_problem(&text),
+        at(&text, "speed"),
+        "printers[1].speed",
+        &["unknown field `speed`", "`transport`"],
+    );
+
+    let text = format!("{MINIMAL}\n[printing]\ncolour = \"red\"\n");
+    check(
+        &only_problem(&text),
+        at(&text, "colour"),
+        "printing.colour",
+        &["unknown field `colour`", "`phone_url`"],
     );
 }

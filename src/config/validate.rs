@@ -615,7 +615,7 @@ fn counters(
 }
 
 /// A text in every language: missing or empty ones are reported.
-fn texts(path: &str, raw: &Spanned<RawTexts>, p: &mut Problems<'_>) -> Option<Texts> {
+pub(super) fn texts(path: &str, raw: &Spanned<RawTexts>, p: &mut Problems<'_>) -> Option<Texts> {
     let r = raw.get_ref();
     let mut texts = Texts::default();
     let mut ok = true;

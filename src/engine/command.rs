@@ -56,7 +56,7 @@ pub enum Command {
     StartService {
         counter: CounterId,
     },
-    /// Finished (from serving, or straight from called).
+    /// Finished: only from serving (start first, so service times are measured).
     FinishService {
         counter: CounterId,
     },
@@ -93,4 +93,8 @@ pub enum Command {
         case_type: CaseTypeCode,
         cap: Option<u32>,
     },
+    /// Close the day now (manager): refused while a ticket is at a counter; tickets still
+    /// waiting or parked are cancelled or kept (the office's end-of-day policy), open counters
+    /// are closed, and issuing stops until the next day starts.
+    CloseDay,
 }

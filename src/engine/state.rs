@@ -455,6 +455,35 @@ impl Engine {
                     open: *open,
                 }]
             }
+            Command::CloseDay => {
+                if let Some(c) = self.counters.values().find(|c| c.current.is_some()) {
+                    self.ensure_free(c)?;
+                }
+                let mut kinds = Vec::new();
+                if self.office.end_of_day == EndOfDay::Cancel {
+                    for t in self.tickets.values().filter(|t| !t.state.is_final()) {
+                        kinds.push(EventKind::TicketCancelled {
+                            ticket: t.id,
+                            number: t.number.clone(),
+                            reason: "day closed".into(),
+                        });
+                    }
+                }
+                for c in self.counters.values() {
+                    if c.status != CounterStatus::Closed {
+                        kinds.push(EventKind::CounterClosed { counter: c.id });
+                    }
+                }
+                for ct in &self.office.case_types {
+                    if !self.issuing_stopped.contains(&ct.code) {
+                        kinds.push(EventKind::IssuingChanged {
+                            case_type: ct.code.clone(),
+                            open: false,
+                        });
+                    }
+                }
+                kinds
+            }
             Command::SetDailyCap { case_type, cap } => {
                 self.office
                     .case_type(case_type)

@@ -1028,6 +1028,55 @@ fn end_of_day_keep_carries_tickets_and_numbers_continue_after_them() {
     h.assert_replay_matches();
 }
 
+#[test]
+fn a_manager_closes_the_day() {
+    let mut h = H::sample("2026-11-24T15:00");
+    h.issue("dowody");
+    h.issue("dowody");
+    h.issue("meldunki");
+    h.open(1);
+    h.open(2);
+    h.call(1).unwrap();
+    let m = Actor::User("kierownik".into());
+    // Not while someone is at a counter.
+    assert!(matches!(
+        h.run(Command::CloseDay, &m),
+        Err(DomainError::CounterBusy { .. })
+    ));
+    h.at_counter(1, |counter| Command::StartService { counter })
+        .unwrap();
+    h.at_counter(1, |counter| Command::FinishService { counter })
+        .unwrap();
+    let evs = h.run(Command::CloseDay, &m).unwrap();
+    assert!(evs.iter().all(|e| e.actor == m));
+    assert_eq!(h.state("A001"), TicketState::Done);
+    assert_eq!(h.state("A002"), TicketState::Cancelled);
+    assert_eq!(h.state("B001"), TicketState::Cancelled);
+    assert!(h.e.counters().all(|c| c.status == CounterStatus::Closed));
+    assert!(matches!(
+        h.try_issue("dowody", None),
+        Err(DomainError::NotIssuing {
+            reason: NotIssuingReason::StoppedByManager,
+            ..
+        })
+    ));
+    // Closing again changes nothing; the next day issues as usual.
+    assert!(h.run(Command::CloseDay, &m).unwrap().is_empty());
+    h.assert_replay_matches();
+    h.at("2026-11-25T09:00");
+    assert_eq!(h.issue("dowody").to_string(), "A001");
+
+    // With the keep policy the waiting tickets stay for tomorrow.
+    let mut o = Office::sample();
+    o.end_of_day = EndOfDay::Keep;
+    let mut k = H::new(o, "2026-11-24T15:00");
+    k.issue("dowody");
+    k.run(Command::CloseDay, &m).unwrap();
+    assert_eq!(k.state("A001"), TicketState::Waiting);
+    k.at("2026-11-25T09:00");
+    assert_eq!(k.issue("dowody").to_string(), "A002");
+}
+
 // ---------------------------------------------------------------- properties
 
 #[derive(Debug, Clone)]
@@ -1047,6 +1096,7 @@ enum Op {
     TransferCase(u32, usize),
     TransferCounter(u32, u32),
     Cancel(u32),
+    CloseDay,
     Wait(i64),
 }
 
@@ -1068,6 +1118,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (c.clone(), 0usize..3).prop_map(|(c, t)| Op::TransferCase(c, t)),
         1 => (c.clone(), 1u32..=3).prop_map(|(c, t)| Op::TransferCounter(c, t)),
         1 => (1u32..8).prop_map(Op::Cancel),
+        1 => Just(Op::CloseDay),
         2 => (1i64..400).prop_map(Op::Wait),
     ]
 }
@@ -1124,10 +1175,11 @@ proptest! {
                 Op::TransferCase(c, t) => Command::Transfer { counter: cid(c), to: TransferTarget::CaseType { case_type: code(types[t]) } },
                 Op::TransferCounter(c, t) => Command::Transfer { counter: cid(c), to: TransferTarget::Counter { counter: cid(t) } },
                 Op::Cancel(n) => Command::Cancel { number: num(&format!("B{n:03}")), reason: "test".into() },
+                Op::CloseDay => Command::CloseDay,
             };
             let actor = match &cmd {
                 Command::IssueTicket { .. } => Actor::Device("kiosk".into()),
-                Command::Cancel { .. } => Actor::User("kierownik".into()),
+                Command::Cancel { .. } | Command::CloseDay => Actor::User("kierownik".into()),
                 Command::CloseCounter { counter } | Command::OpenCounter { counter, .. } => clerk(u32::from(counter.get())),
                 Command::CallNext { counter } | Command::CallTicket { counter, .. } | Command::Recall { counter }
                 | Command::StartService { counter } | Command::FinishService { counter } | Command::MarkNoShow { counter }

@@ -9,7 +9,9 @@
 //! - `decode`: bytes back to text (and a PNG picture), for tests and the virtual printer;
 //! - `status`: `DLE EOT` real-time status;
 //! - `transport`: network (TCP 9100), USB and serial device files, the virtual printer;
-//! - `queue`: `Printers`, one worker thread per printer, retries, job and printer states.
+//! - `queue`: `Printers`, one worker thread per printer, retries, job and printer states;
+//! - `setup`: the office's printers as configured (`[[printers]]`, `[printing]`), which kiosk
+//!   prints where, and starting them.
 //!
 //! Invariant: no UTF-8 byte reaches a printer. Every character of a ticket is a byte of the
 //! table selected at that point, part of an image, or replaced by a look-alike or a
@@ -21,6 +23,7 @@ pub mod profile;
 pub mod queue;
 pub mod raster;
 pub mod render;
+pub mod setup;
 pub mod status;
 pub mod transport;
 
@@ -38,6 +41,7 @@ pub use queue::{
     Printers, QueueSettings, SubmitError, UnknownJob,
 };
 pub use render::{TicketPrint, render};
+pub use setup::{PrintConfig, PrintSetup, PrinterConfig, TransportSpec};
 pub use status::DeviceStatus;
 pub use transport::{
     DeviceKind, DeviceTransport, Job, TcpTimeouts, TcpTransport, Transport, TransportError,

@@ -2,17 +2,27 @@
 //! queue state. Bodies are parsed into domain types here, once; the engine decides; the
 //! answer is sent only after the change is committed.
 
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
 use axum::Extension;
-use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode};
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post, put};
 use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
 
 use super::AppState;
 use super::error::{ApiError, ApiJson};
 use super::routes::{RouteSpec, schema};
+use crate::audit;
 use crate::auth::{Access, DeviceKind, Principal, Role};
 use crate::engine::{
     CaseTypeCode, Command, CounterId, CounterState, CounterStatus, Engine, Lang, PriorityCode,
@@ -140,6 +150,18 @@ pub fn routes() -> Vec<RouteSpec> {
             response: Some(schema::<CaseTypeQueue>),
             status: 200,
             handler: || put(set_daily_cap),
+        },
+        RouteSpec {
+            method: Method::POST,
+            path: "/api/v1/day/close",
+            access: Access::users(Role::Manager),
+            tag: "manager",
+            summary: "Close the day now: open tickets cancelled or kept (office policy), counters \
+                      closed, issuing stopped until tomorrow; refused while a ticket is at a counter",
+            request: None,
+            response: Some(schema::<DayClosed>),
+            status: 200,
+            handler: || post(close_day),
         },
     ];
     r.extend(counter_action_routes());
@@ -413,6 +435,11 @@ pub struct IssuedTicket {
     pub estimated_wait_min: Option<i64>,
     /// The state's version after issuing.
     pub version: i64,
+    /// How printing went: `printed`, `failed` (with the reason; show the phone link instead)
+    /// or `pending`. Issuing never waits for printing for more than a few seconds.
+    pub print: super::kiosk::PrintOutcome,
+    /// The link that follows the ticket on a phone (the QR code on the ticket).
+    pub phone: super::kiosk::PhoneLink,
 }
 
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
@@ -605,6 +632,168 @@ fn version_after(state: &AppState, events: &[StoredEvent]) -> i64 {
         .unwrap_or_else(|| state.queue.read(|_, v| v))
 }
 
+// ------------------------------------------------------------------ idempotent counter actions
+
+/// How long the answer to a counter action is kept for a retry with the same
+/// `Idempotency-Key`.
+pub const IDEMPOTENCY_TTL: Duration = Duration::from_secs(10 * 60);
+/// The most answers kept at once, all sessions together (a clerk presses a button every few
+/// seconds at most: thousands of answers cover every counter of an office for ten minutes).
+pub const IDEMPOTENCY_MAX: usize = 20_000;
+/// The longest key accepted.
+const IDEMPOTENCY_KEY_MAX: usize = 100;
+/// The largest answer body kept (a counter action's answer is a few KiB).
+const IDEMPOTENCY_BODY_MAX: usize = 256 * 1024;
+
+/// Answers to counter actions (`POST /api/v1/counters/{id}/...`), kept in memory for
+/// `IDEMPOTENCY_TTL` under the session and the request's `Idempotency-Key` header, so that a
+/// button press sent again after a network error is acted on once.
+///
+/// The clerk's page makes a fresh key for every press and sends the same key again only when
+/// it retries that press after a network error (it never learnt whether the first one
+/// arrived). The same key from the same session within ten minutes gets the first answer
+/// (with `Idempotent-Replayed: true`), whether the first request is finished or still
+/// running: the action runs in its own task, so a client that hangs up mid-request does not
+/// cancel it half-way. The same key for another action or counter is refused (422). Answers
+/// "storage unavailable" (503) are not kept: nothing changed, and a retry should act. Kept
+/// in memory only: after a restart a retried key acts again, which is safe for the page
+/// because it reloads the counter's state from the snapshot on reconnect.
+#[derive(Clone, Default)]
+pub struct Idempotency {
+    inner: Arc<Mutex<HashMap<(i64, String), Remembered>>>,
+}
+
+struct Remembered {
+    at: Instant,
+    /// The counter and action the key was first used for.
+    scope: String,
+    answer: watch::Receiver<Option<KeptAnswer>>,
+}
+
+#[derive(Clone)]
+struct KeptAnswer {
+    status: StatusCode,
+    body: Bytes,
+}
+
+/// The `Idempotency-Key` header of a request, if any: 1 to 100 visible ASCII characters.
+pub struct IdempotencyKey(Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Some(v) = parts.headers.get("idempotency-key") else {
+            return Ok(IdempotencyKey(None));
+        };
+        let key = v
+            .to_str()
+            .ok()
+            .filter(|k| {
+                (1..=IDEMPOTENCY_KEY_MAX).contains(&k.len())
+                    && k.bytes().all(|b| b.is_ascii_graphic())
+            })
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} visible ASCII characters"
+                ))
+            })?;
+        Ok(IdempotencyKey(Some(key.to_owned())))
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Runs a counter action at most once per session and `Idempotency-Key` (see `Idempotency`);
+/// without a key, just runs it.
+async fn idempotent<F>(
+    state: &AppState,
+    who: &Principal,
+    key: IdempotencyKey,
+    action: &'static str,
+    counter: &str,
+    run: F,
+) -> Response
+where
+    F: Future<Output = Result<ApiJson<CounterActionResult>, ApiError>> + Send + 'static,
+{
+    let (Some(key), Some(user)) = (key.0, who.user()) else {
+        return run.await.into_response();
+    };
+    let scope = format!("{counter}/{action}");
+    let id = (user.session_id, key);
+    let cache = state.idempotency.inner.clone();
+    let (mut answer, replay) = {
+        let mut map = lock(&cache);
+        let now = Instant::now();
+        map.retain(|_, r| now.duration_since(r.at) < IDEMPOTENCY_TTL);
+        match map.get(&id) {
+            Some(r) if r.scope != scope => {
+                return ApiError::Unprocessable(
+                    "this Idempotency-Key was used for another action; send a new key for \
+                     each button press"
+                        .into(),
+                )
+                .into_response();
+            }
+            Some(r) => (r.answer.clone(), true),
+            None => {
+                if map.len() >= IDEMPOTENCY_MAX {
+                    return ApiError::TooManyRequests {
+                        retry_after_secs: 60,
+                    }
+                    .into_response();
+                }
+                let (tx, rx) = watch::channel(None);
+                map.insert(
+                    id.clone(),
+                    Remembered {
+                        at: now,
+                        scope,
+                        answer: rx.clone(),
+                    },
+                );
+                let cache = cache.clone();
+                let id = id.clone();
+                // Its own task: a client hanging up does not cancel the action half-way.
+                tokio::spawn(async move {
+                    let resp = run.await.into_response();
+                    let status = resp.status();
+                    let body = axum::body::to_bytes(resp.into_body(), IDEMPOTENCY_BODY_MAX)
+                        .await
+                        .unwrap_or_default();
+                    if status == StatusCode::SERVICE_UNAVAILABLE {
+                        lock(&cache).remove(&id);
+                    }
+                    let _ = tx.send(Some(KeptAnswer { status, body }));
+                });
+                (rx, false)
+            }
+        }
+    };
+    let kept = match answer.wait_for(Option::is_some).await {
+        Ok(a) => a.clone(),
+        Err(_) => None,
+    };
+    let Some(kept) = kept else {
+        lock(&cache).remove(&id);
+        return ApiError::Internal("a counter action's task ended without an answer".into())
+            .into_response();
+    };
+    let mut resp = (kept.status, kept.body).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if replay {
+        h.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    resp
+}
+
 // ------------------------------------------------------------------ handlers
 
 async fn office(State(state): State<AppState>) -> ApiJson<OfficeView> {
@@ -662,6 +851,7 @@ async fn queues(State(state): State<AppState>) -> ApiJson<QueuesView> {
 async fn issue(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
+    headers: axum::http::HeaderMap,
     ApiJson(req): ApiJson<IssueRequest>,
 ) -> Result<(StatusCode, ApiJson<IssuedTicket>), ApiError> {
     let cmd = Command::IssueTicket {
@@ -680,6 +870,7 @@ async fn issue(
         .find_map(|e| e.event.kind.ticket())
         .ok_or_else(|| ApiError::Internal("issuing produced no ticket".into()))?;
     let version = version_after(&state, &events);
+    let phone = state.printing.phone_link(id, &headers);
     let issued = state.queue.read(|engine, _| {
         let t = engine.ticket(id)?;
         let ahead = engine.people_ahead(t);
@@ -690,10 +881,14 @@ async fn issue(
                 .estimated_wait(&t.case_type, ahead)
                 .map(|d| (d.as_secs() + 59) / 60),
             version,
+            print: super::kiosk::PrintOutcome::pending(),
+            phone: phone.clone(),
         })
     });
-    let issued =
+    let mut issued =
         issued.ok_or_else(|| ApiError::Internal("issued ticket not in the state".into()))?;
+    // The ticket is committed: printing can only add to the answer, never undo it.
+    issued.print = super::kiosk::print_issued(&state, &who, id, &phone).await;
     Ok((StatusCode::CREATED, ApiJson(issued)))
 }
 
@@ -724,6 +919,10 @@ async fn cancel(
     ApiJson(req): ApiJson<ReasonRequest>,
 ) -> Result<ApiJson<TicketView>, ApiError> {
     let number = parse_number(&number)?;
+    let before = state
+        .queue
+        .read(|engine, _| engine.find(&number).map(TicketView::from));
+    let reason = req.reason.clone();
     state
         .queue
         .submit(
@@ -734,11 +933,25 @@ async fn cancel(
             who.actor(),
         )
         .await?;
-    state
+    let after = state
         .queue
         .read(|engine, _| engine.find(&number).map(TicketView::from))
-        .map(ApiJson)
-        .ok_or_else(|| ApiError::NotFound(format!("no ticket {number} today")))
+        .ok_or_else(|| ApiError::NotFound(format!("no ticket {number} today")))?;
+    let mut after_json = audit::json(&after);
+    if let Some(serde_json::Value::Object(m)) = &mut after_json {
+        m.insert("reason".into(), reason.into());
+    }
+    state
+        .audit
+        .record(
+            &who,
+            "ticket.cancel",
+            format!("ticket:{number}"),
+            before.as_ref().and_then(audit::json),
+            after_json,
+        )
+        .await;
+    Ok(ApiJson(after))
 }
 
 async fn counters(State(state): State<AppState>) -> ApiJson<Vec<CounterView>> {
@@ -761,11 +974,23 @@ async fn set_serves(
         .iter()
         .map(|e| Ok((parse_case_type(&e.case_type)?, e.weight)))
         .collect::<Result<Vec<_>, ApiError>>()?;
+    let before = read_counter(&state, counter).ok().map(|c| c.serves);
     state
         .queue
         .submit(Command::SetCounterServes { counter, serves }, who.actor())
         .await?;
-    read_counter(&state, counter).map(ApiJson)
+    let after = read_counter(&state, counter)?;
+    state
+        .audit
+        .record(
+            &who,
+            "counter.serves",
+            format!("counter:{counter}"),
+            before.as_ref().and_then(audit::json),
+            audit::json(&after.serves),
+        )
+        .await;
+    Ok(ApiJson(after))
 }
 
 async fn set_issuing(
@@ -775,6 +1000,19 @@ async fn set_issuing(
     ApiJson(req): ApiJson<IssuingRequest>,
 ) -> Result<ApiJson<CaseTypeQueue>, ApiError> {
     let case_type = parse_case_type(&code)?;
+    let issuing = |state: &AppState| {
+        let stopped = state
+            .queue
+            .read(|engine, _| engine.issuing_stopped(&case_type));
+        read_case_type(state, &case_type).map(|q| {
+            serde_json::json!({
+                "stopped_by_manager": stopped,
+                "issuing": q.issuing,
+                "not_issuing_reason": q.not_issuing_reason,
+            })
+        })
+    };
+    let before = issuing(&state).ok();
     state
         .queue
         .submit(
@@ -785,6 +1023,17 @@ async fn set_issuing(
             who.actor(),
         )
         .await?;
+    let after = issuing(&state).ok();
+    state
+        .audit
+        .record(
+            &who,
+            "case_type.issuing",
+            format!("case_type:{case_type}"),
+            before,
+            after,
+        )
+        .await;
     read_case_type(&state, &case_type).map(ApiJson)
 }
 
@@ -800,6 +1049,7 @@ async fn set_daily_cap(
             "a daily cap is at most 100000".into(),
         ));
     }
+    let before = read_case_type(&state, &case_type).ok();
     state
         .queue
         .submit(
@@ -810,7 +1060,63 @@ async fn set_daily_cap(
             who.actor(),
         )
         .await?;
-    read_case_type(&state, &case_type).map(ApiJson)
+    let after = read_case_type(&state, &case_type)?;
+    let cap = |q: &CaseTypeQueue| {
+        serde_json::json!({
+            "daily_cap": q.daily_cap,
+            "issued_today": q.issued_today,
+        })
+    };
+    state
+        .audit
+        .record(
+            &who,
+            "case_type.daily_cap",
+            format!("case_type:{case_type}"),
+            before.as_ref().map(cap),
+            Some(cap(&after)),
+        )
+        .await;
+    Ok(ApiJson(after))
+}
+
+/// What closing the day did.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct DayClosed {
+    /// Tickets cancelled (none under the office's "keep" policy).
+    pub cancelled: usize,
+    pub counters_closed: usize,
+    /// Case types whose issuing was stopped.
+    pub issuing_stopped: usize,
+    pub version: i64,
+}
+
+async fn close_day(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+) -> Result<ApiJson<DayClosed>, ApiError> {
+    let events = state.queue.submit(Command::CloseDay, who.actor()).await?;
+    let count = |f: fn(&crate::engine::EventKind) -> bool| {
+        events.iter().filter(|e| f(&e.event.kind)).count()
+    };
+    use crate::engine::EventKind as K;
+    let closed = DayClosed {
+        cancelled: count(|k| matches!(k, K::TicketCancelled { .. })),
+        counters_closed: count(|k| matches!(k, K::CounterClosed { .. })),
+        issuing_stopped: count(|k| matches!(k, K::IssuingChanged { open: false, .. })),
+        version: version_after(&state, &events),
+    };
+    // Counters closed by the day's end are free for any session tomorrow.
+    for e in &events {
+        if let K::CounterClosed { counter } = e.event.kind {
+            state.auth.release_counter_everywhere(counter).await?;
+        }
+    }
+    state
+        .audit
+        .record(&who, "day.close", "day", None, audit::json(&closed))
+        .await;
+    Ok(ApiJson(closed))
 }
 
 fn read_counter(state: &AppState, counter: CounterId) -> Result<CounterView, ApiError> {
@@ -877,8 +1183,25 @@ async fn open_counter(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
     Path(id): Path<String>,
+    key: IdempotencyKey,
+) -> Response {
+    idempotent(
+        &state.clone(),
+        &who.clone(),
+        key,
+        "open",
+        &id.clone(),
+        async move { open_counter_now(&state, &who, &id).await },
+    )
+    .await
+}
+
+async fn open_counter_now(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
 ) -> Result<ApiJson<CounterActionResult>, ApiError> {
-    let counter = known_counter(&state, &id)?;
+    let counter = known_counter(state, id)?;
     let user = who
         .user()
         .ok_or_else(|| ApiError::Forbidden("only a signed-in clerk opens a counter".into()))?;
@@ -906,7 +1229,7 @@ async fn open_counter(
         )
         .await;
     match result {
-        Ok(events) => counter_result(&state, counter, &events),
+        Ok(events) => counter_result(state, counter, &events),
         Err(e) => {
             state.auth.release_counter(user.session_id).await?;
             Err(e.into())
@@ -918,8 +1241,25 @@ async fn close_counter(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
     Path(id): Path<String>,
+    key: IdempotencyKey,
+) -> Response {
+    idempotent(
+        &state.clone(),
+        &who.clone(),
+        key,
+        "close",
+        &id.clone(),
+        async move { close_counter_now(&state, &who, &id).await },
+    )
+    .await
+}
+
+async fn close_counter_now(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
 ) -> Result<ApiJson<CounterActionResult>, ApiError> {
-    let counter = known_counter(&state, &id)?;
+    let counter = known_counter(state, id)?;
     let user = who
         .user()
         .ok_or_else(|| ApiError::Forbidden("only a signed-in user closes a counter".into()))?;
@@ -937,42 +1277,57 @@ async fn close_counter(
         )
         .await?;
     state.auth.release_counter_everywhere(counter).await?;
-    counter_result(&state, counter, &events)
+    counter_result(state, counter, &events)
 }
 
 /// The counter actions with no body: each runs one engine command at the caller's counter.
 macro_rules! counter_actions {
-    ($($name:ident => $variant:ident),* $(,)?) => {$(
+    ($($name:ident => $action:literal $variant:ident),* $(,)?) => {$(
         async fn $name(
             State(state): State<AppState>,
             Extension(who): Extension<Principal>,
             Path(id): Path<String>,
-        ) -> Result<ApiJson<CounterActionResult>, ApiError> {
-            at_counter(&state, &who, &id, |counter| Command::$variant { counter }).await
+            key: IdempotencyKey,
+        ) -> Response {
+            idempotent(&state.clone(), &who.clone(), key, $action, &id.clone(), async move {
+                at_counter(&state, &who, &id, |counter| Command::$variant { counter }).await
+            })
+            .await
         }
     )*};
 }
 
 counter_actions! {
-    resume => ResumeCounter,
-    call_next => CallNext,
-    recall => Recall,
-    start => StartService,
-    finish => FinishService,
-    no_show => MarkNoShow,
-    park => Park,
+    resume => "resume" ResumeCounter,
+    call_next => "call-next" CallNext,
+    recall => "recall" Recall,
+    start => "start" StartService,
+    finish => "finish" FinishService,
+    no_show => "no-show" MarkNoShow,
+    park => "park" Park,
 }
 
 async fn pause(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
     Path(id): Path<String>,
+    key: IdempotencyKey,
     ApiJson(req): ApiJson<ReasonRequest>,
-) -> Result<ApiJson<CounterActionResult>, ApiError> {
-    at_counter(&state, &who, &id, |counter| Command::PauseCounter {
-        counter,
-        reason: req.reason,
-    })
+) -> Response {
+    idempotent(
+        &state.clone(),
+        &who.clone(),
+        key,
+        "pause",
+        &id.clone(),
+        async move {
+            at_counter(&state, &who, &id, |counter| Command::PauseCounter {
+                counter,
+                reason: req.reason,
+            })
+            .await
+        },
+    )
     .await
 }
 
@@ -980,13 +1335,24 @@ async fn call_ticket(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
     Path(id): Path<String>,
+    key: IdempotencyKey,
     ApiJson(req): ApiJson<CallRequest>,
-) -> Result<ApiJson<CounterActionResult>, ApiError> {
-    let number = parse_number(&req.number)?;
-    at_counter(&state, &who, &id, |counter| Command::CallTicket {
-        counter,
-        number,
-    })
+) -> Response {
+    idempotent(
+        &state.clone(),
+        &who.clone(),
+        key,
+        "call",
+        &id.clone(),
+        async move {
+            let number = parse_number(&req.number)?;
+            at_counter(&state, &who, &id, |counter| Command::CallTicket {
+                counter,
+                number,
+            })
+            .await
+        },
+    )
     .await
 }
 
@@ -994,7 +1360,25 @@ async fn transfer(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
     Path(id): Path<String>,
+    key: IdempotencyKey,
     ApiJson(req): ApiJson<TransferRequest>,
+) -> Response {
+    idempotent(
+        &state.clone(),
+        &who.clone(),
+        key,
+        "transfer",
+        &id.clone(),
+        async move { transfer_now(&state, &who, &id, req).await },
+    )
+    .await
+}
+
+async fn transfer_now(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+    req: TransferRequest,
 ) -> Result<ApiJson<CounterActionResult>, ApiError> {
     let to = match (req.case_type, req.counter) {
         (Some(code), None) => TransferTarget::CaseType {
@@ -1009,9 +1393,5 @@ async fn transfer(
             ));
         }
     };
-    at_counter(&state, &who, &id, |counter| Command::Transfer {
-        counter,
-        to,
-    })
-    .await
+    at_counter(state, who, id, |counter| Command::Transfer { counter, to }).await
 }

@@ -12,6 +12,8 @@ use super::routes::{RouteSpec, schema};
 use crate::auth::Access;
 
 pub fn routes() -> Vec<RouteSpec> {
+    // The pages' version is computed now, at start, from the files this build serves.
+    let _ = super::pages::version();
     vec![
         RouteSpec {
             method: Method::GET,
@@ -46,6 +48,9 @@ pub struct Health {
     pub day: Option<String>,
     /// The version (last committed event) of the queue state.
     pub version: i64,
+    /// A version of the embedded web pages (a hash of their files); screens reload themselves
+    /// when it changes, i.e. after an upgrade.
+    pub pages: &'static str,
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
@@ -64,6 +69,7 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
             status: if running { "ok" } else { "stopping" },
             day,
             version,
+            pages: super::pages::version(),
         }),
     )
 }

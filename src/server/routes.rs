@@ -44,9 +44,12 @@ pub struct RouteSpec {
 pub fn all() -> Vec<RouteSpec> {
     let mut routes = super::meta::routes();
     routes.extend(super::api::routes());
+    routes.extend(super::kiosk::routes());
     routes.extend(crate::auth::http::routes());
     routes.extend(super::ws::routes());
     routes.extend(crate::hall::routes());
+    routes.extend(crate::audit::routes());
+    routes.extend(crate::stats::http::routes());
     routes
 }
 

@@ -26,6 +26,18 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
         "0003_hall_messages",
         include_str!("../../migrations/0003_hall_messages.sql"),
     ),
+    (
+        "0004_audit",
+        include_str!("../../migrations/0004_audit.sql"),
+    ),
+    (
+        "0005_phone_links",
+        include_str!("../../migrations/0005_phone_links.sql"),
+    ),
+    (
+        "0006_statistics",
+        include_str!("../../migrations/0006_statistics.sql"),
+    ),
 ];
 
 /// How long a statement waits for a lock held by another connection (a reader taking a
@@ -273,7 +285,25 @@ impl Store {
 
     /// Closes the connection, reporting any error (a plain drop would swallow it).
     pub fn close(self) -> Result<(), StoreError> {
+        // Fold the WAL into the database file first, so that a stopped service leaves one
+        // self-contained file (a plain copy is a backup) even if another connection (auth,
+        // statistics, a read-only one) happens to close after this one. Readers still busy
+        // only make the checkpoint partial: the WAL stays valid and is replayed on the next
+        // start, so a failure here is logged, not fatal.
+        if let Err(e) = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        {
+            tracing::warn!("checkpoint at shutdown: {e}");
+        }
         self.conn.close().map_err(|(_, e)| StoreError::Sqlite(e))
+    }
+
+    /// Sets `PRAGMA max_page_count` on this connection and returns the cap in force.
+    pub(crate) fn set_max_page_count(&self, pages: i64) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .pragma_update_and_check(None, "max_page_count", pages, |r| r.get(0))?)
     }
 
     /// Runs SQL on the write connection; tests use it to simulate a full disk.

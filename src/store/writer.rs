@@ -46,6 +46,8 @@ struct Job {
 enum Msg {
     Job(Job),
     Shutdown,
+    /// Caps the database's size on the write connection between batches (drills).
+    MaxPageCount(i64, mpsc::Sender<Result<i64, String>>),
     /// Runs SQL on the write connection between batches (tests simulate a full disk).
     #[cfg(test)]
     Exec(String, mpsc::Sender<Result<(), String>>),
@@ -253,6 +255,22 @@ impl Queue {
         }
     }
 
+    /// Caps the database at `pages` pages and returns the cap now in force (SQLite never sets
+    /// it below the current size, so `1` means "no room to grow"). It is `PRAGMA
+    /// max_page_count` on the writer's connection: the setting is per connection, and this is
+    /// the only one that writes the event log. Commits that need a new page then fail with
+    /// SQLITE_FULL, as on a full disk, until the cap is raised again. For the drills that fill
+    /// the database through the real HTTP API (`tests/drills.rs`); not part of the service.
+    #[doc(hidden)]
+    pub fn set_max_page_count(&self, pages: i64) -> Result<i64, String> {
+        let (tx, rx) = mpsc::channel();
+        self.inner
+            .tx
+            .send(Msg::MaxPageCount(pages, tx))
+            .map_err(|_| "writer gone".to_owned())?;
+        rx.recv().map_err(|_| "writer gone".to_owned())?
+    }
+
     /// Runs SQL on the writer's connection between batches.
     #[cfg(test)]
     pub(crate) fn exec_sql_for_test(&self, sql: &str) -> Result<(), String> {
@@ -334,6 +352,15 @@ impl Writer {
                 false
             }
             Msg::Shutdown => true,
+            Msg::MaxPageCount(pages, reply) => {
+                self.commit_batch(std::mem::take(jobs));
+                let result = self
+                    .store
+                    .set_max_page_count(pages)
+                    .map_err(|e| e.to_string());
+                let _ = reply.send(result);
+                false
+            }
             #[cfg(test)]
             Msg::Exec(sql, reply) => {
                 self.commit_batch(std::mem::take(jobs));

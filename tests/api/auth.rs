@@ -963,3 +963,63 @@ async fn a_pairing_code_expires_after_fifteen_minutes() {
 fn whole_second_now() -> Timestamp {
     Timestamp::from_second(Timestamp::now().as_second()).expect("now")
 }
+
+#[tokio::test]
+async fn managers_manage_clerks_accounts_but_not_managers_or_admins() {
+    let app = TestApp::spawn().await;
+    let boss = app.user("boss", "manager").await;
+    let other = app.user("other", "manager").await;
+    // A clerk account: create, reset, disable.
+    let resp = boss
+        .post(
+            "/api/v1/users",
+            &json!({"name": "kasia", "role": "clerk", "password": "kasia-password-1"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let resp = boss
+        .put(
+            "/api/v1/users/kasia/password",
+            &json!({"password": "kasia-password-2"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert!(app.login("kasia", "kasia-password-2").await.is_ok());
+    let resp = boss
+        .send(
+            reqwest::Method::PATCH,
+            "/api/v1/users/kasia",
+            &json!({"disabled": true}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    // Not a manager or admin account, and no promotion.
+    for (method, path, body) in [
+        (
+            reqwest::Method::POST,
+            "/api/v1/users",
+            json!({"name": "x", "role": "manager", "password": "x-password-123"}),
+        ),
+        (
+            reqwest::Method::PATCH,
+            "/api/v1/users/kasia",
+            json!({"role": "admin"}),
+        ),
+        (
+            reqwest::Method::PATCH,
+            "/api/v1/users/other",
+            json!({"disabled": true}),
+        ),
+        (
+            reqwest::Method::PUT,
+            "/api/v1/users/admin/password",
+            json!({"password": "taken-over-123"}),
+        ),
+    ] {
+        let resp = boss.send(method.clone(), path, &body).await;
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{method} {path}");
+    }
+    assert!(other.get("/api/v1/auth/me").await.status().is_success());
+    assert!(app.login("admin", &app.admin_password()).await.is_ok());
+    app.stop().await;
+}

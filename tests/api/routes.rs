@@ -508,3 +508,42 @@ async fn a_clerk_works_a_ticket_through_the_api() {
     assert_eq!(view["state"], "cancelled");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_manager_closes_the_day_through_the_api() {
+    let app = TestApp::spawn().await;
+    let kiosk = app.kiosk().await;
+    let anna = app.clerk_at("anna", 1).await;
+    let boss = app.user("boss", "manager").await;
+    kiosk.issue("dowody").await;
+    kiosk.issue("dowody").await;
+    anna.ok("/api/v1/counters/1/call-next", &json!({})).await;
+    // Refused while a citizen is at a counter, and nothing changes.
+    let resp = boss.post("/api/v1/day/close", &json!({})).await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    anna.ok("/api/v1/counters/1/start", &json!({})).await;
+    anna.ok("/api/v1/counters/1/finish", &json!({})).await;
+    let closed = boss.ok("/api/v1/day/close", &json!({})).await;
+    assert_eq!(closed["cancelled"], 1);
+    assert_eq!(closed["counters_closed"], 1);
+    assert!(
+        closed["issuing_stopped"].as_u64().is_some_and(|n| n >= 6),
+        "{closed}"
+    );
+    let resp = kiosk
+        .post(
+            "/api/v1/tickets",
+            &json!({"case_type": "dowody", "lang": "pl"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["error"], "not_issuing");
+    // The clerk's claim went with the counter: she can open counter 2 now.
+    let resp = anna.post("/api/v1/counters/2/open", &json!({})).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    // A clerk cannot close the day.
+    let resp = anna.post("/api/v1/day/close", &json!({})).await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    app.stop().await;
+}

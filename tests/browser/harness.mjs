@@ -20,15 +20,19 @@ export const BIN = process.env.KOLEJKA_BIN
   : join(REPO, 'target', 'debug', 'kolejka');
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
-/** Starts `kolejka serve` on a fresh (or given) database; resolves once it listens. */
-export async function startServer({ config, dir, extraArgs = [] } = {}) {
+/**
+ * Starts `kolejka serve` on a fresh (or given) database; resolves once it listens. `listen`
+ * (default `127.0.0.1:0`, a free port) lets a test restart a server on the port an open page
+ * is reconnecting to.
+ */
+export async function startServer({ config, dir, listen = '127.0.0.1:0', extraArgs = [] } = {}) {
   if (!existsSync(BIN)) {
     throw new Error(`kolejka binary not found at ${BIN}: run \`cargo build\` first (scripts/test does)`);
   }
   const own = !dir;
   dir = dir || mkdtempSync(join(tmpdir(), 'kolejka-browser-'));
   const db = join(dir, 'kolejka.db');
-  const args = ['serve', '--listen', '127.0.0.1:0', '--db', db, ...extraArgs];
+  const args = ['serve', '--listen', listen, '--db', db, ...extraArgs];
   if (config) args.push('--config', config);
   const proc = spawn(BIN, args, { env: { ...process.env, RUST_LOG: 'info' }, stdio: ['ignore', 'ignore', 'pipe'] });
   const logs = [];
