@@ -23,7 +23,7 @@ use jiff::Timestamp;
 use jiff::civil::{Date, Weekday};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, TransactionBehavior};
 
 use super::summary;
 use crate::engine::{
@@ -810,59 +810,15 @@ impl Sim {
         (mu + s2.sqrt() * z).exp()
     }
 
-    /// Writes the staged events and ticket rows in one transaction.
+    /// Writes the staged events and ticket rows in one transaction, with the same code the
+    /// writer thread uses (`store::write_rows`), so the seeded tables are exactly the service's.
     fn write(&mut self, conn: &mut Connection) -> Result<(), SeedError> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO events (id, at, local_day, actor, kind, ticket_id, counter_id, payload)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
-            for (seq, e, day) in &self.batch {
-                insert.execute(params![
-                    seq,
-                    e.at.as_millisecond(),
-                    day.to_string(),
-                    e.actor.to_string(),
-                    e.kind.name(),
-                    e.kind.ticket().map(|t| t.0),
-                    e.kind.counter().map(u32::from),
-                    serde_json::to_string(e)?,
-                ])?;
-            }
-            let mut upsert = tx.prepare_cached(
-                "INSERT OR REPLACE INTO tickets (id, day, number, seq, case_type, issued_case_type,
-                     priority, lang, state, issued_at, queued_at, first_called_at, called_at,
-                     started_at, finished_at, counter, target_counter, calls, transfers, last_event)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                     ?17, ?18, ?19, ?20)",
-            )?;
-            let ms = |t: Option<Timestamp>| t.map(|t| t.as_millisecond());
-            for (t, last) in self.rows.values() {
-                upsert.execute(params![
-                    t.id.0,
-                    t.day.to_string(),
-                    t.number.to_string(),
-                    t.number.seq(),
-                    t.case_type.as_str(),
-                    t.issued_case_type.as_str(),
-                    t.priority.as_ref().map(|p| p.as_str()),
-                    t.lang.code(),
-                    t.state.as_str(),
-                    t.issued_at.as_millisecond(),
-                    t.queued_at.as_millisecond(),
-                    ms(t.first_called_at),
-                    ms(t.called_at),
-                    ms(t.started_at),
-                    ms(t.finished_at),
-                    t.counter.map(u32::from),
-                    t.target_counter.map(u32::from),
-                    t.calls,
-                    t.transfers,
-                    last,
-                ])?;
-            }
-        }
+        crate::store::write_rows(
+            &tx,
+            self.batch.iter().map(|(seq, e, day)| (*seq, e, *day)),
+            self.rows.values().map(|(t, last)| (t, *last)),
+        )?;
         tx.commit()?;
         self.batch.clear();
         self.rows.clear();

@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{DomainError, Event};
 
 pub use sqlite::Store;
+pub(crate) use sqlite::write_rows;
 pub use writer::{MAX_BATCH, Queue, WriterStats};
 
 /// An event as committed to the log, with its place in the global sequence.

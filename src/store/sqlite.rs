@@ -218,67 +218,15 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO events (id, at, local_day, actor, kind, ticket_id, counter_id, payload)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
-            for (e, day) in batch.events.iter().zip(&batch.days) {
-                let payload = serde_json::to_string(&e.event)
-                    .map_err(|source| StoreError::Serialize { seq: e.seq, source })?;
-                insert.execute(params![
-                    e.seq,
-                    e.event.at.as_millisecond(),
-                    day.to_string(),
-                    e.event.actor.to_string(),
-                    e.event.kind.name(),
-                    e.event.kind.ticket().map(|t| t.0),
-                    e.event.kind.counter().map(u32::from),
-                    payload,
-                ])?;
-            }
-            let mut upsert = tx.prepare_cached(
-                "INSERT INTO tickets (id, day, number, seq, case_type, issued_case_type, priority,
-                     lang, state, issued_at, queued_at, first_called_at, called_at, started_at,
-                     finished_at, counter, target_counter, calls, transfers, last_event)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                     ?17, ?18, ?19, ?20)
-                 ON CONFLICT (id) DO UPDATE SET
-                     day = excluded.day, number = excluded.number, seq = excluded.seq,
-                     case_type = excluded.case_type, issued_case_type = excluded.issued_case_type,
-                     priority = excluded.priority, lang = excluded.lang, state = excluded.state,
-                     issued_at = excluded.issued_at, queued_at = excluded.queued_at,
-                     first_called_at = excluded.first_called_at, called_at = excluded.called_at,
-                     started_at = excluded.started_at, finished_at = excluded.finished_at,
-                     counter = excluded.counter, target_counter = excluded.target_counter,
-                     calls = excluded.calls, transfers = excluded.transfers,
-                     last_event = excluded.last_event",
-            )?;
-            for (t, last_event) in batch.tickets.values() {
-                upsert.execute(params![
-                    t.id.0,
-                    t.day.to_string(),
-                    t.number.to_string(),
-                    t.number.seq(),
-                    t.case_type.as_str(),
-                    t.issued_case_type.as_str(),
-                    t.priority.as_ref().map(|p| p.as_str()),
-                    t.lang.code(),
-                    t.state.as_str(),
-                    ms(t.issued_at),
-                    ms(t.queued_at),
-                    t.first_called_at.map(ms),
-                    t.called_at.map(ms),
-                    t.started_at.map(ms),
-                    t.finished_at.map(ms),
-                    t.counter.map(u32::from),
-                    t.target_counter.map(u32::from),
-                    t.calls,
-                    t.transfers,
-                    last_event,
-                ])?;
-            }
-        }
+        write_rows(
+            &tx,
+            batch
+                .events
+                .iter()
+                .zip(&batch.days)
+                .map(|(e, day)| (e.seq, &e.event, *day)),
+            batch.tickets.values().map(|(t, last)| (t, *last)),
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -317,6 +265,78 @@ impl Store {
     pub(crate) fn conn_for_test(&self) -> &Connection {
         &self.conn
     }
+}
+
+/// Writes events (with their sequence numbers and local days) and the current rows of the
+/// tickets they touched, inside the caller's transaction. The one place that knows how the
+/// `events` and `tickets` tables are written: the writer thread and `kolejka seed` both use it.
+pub(crate) fn write_rows<'a>(
+    tx: &Connection,
+    events: impl IntoIterator<Item = (i64, &'a Event, Date)>,
+    tickets: impl IntoIterator<Item = (&'a Ticket, i64)>,
+) -> Result<(), StoreError> {
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO events (id, at, local_day, actor, kind, ticket_id, counter_id, payload)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        for (seq, event, day) in events {
+            let payload = serde_json::to_string(event)
+                .map_err(|source| StoreError::Serialize { seq, source })?;
+            insert.execute(params![
+                seq,
+                event.at.as_millisecond(),
+                day.to_string(),
+                event.actor.to_string(),
+                event.kind.name(),
+                event.kind.ticket().map(|t| t.0),
+                event.kind.counter().map(u32::from),
+                payload,
+            ])?;
+        }
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO tickets (id, day, number, seq, case_type, issued_case_type, priority,
+                 lang, state, issued_at, queued_at, first_called_at, called_at, started_at,
+                 finished_at, counter, target_counter, calls, transfers, last_event)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                 ?17, ?18, ?19, ?20)
+             ON CONFLICT (id) DO UPDATE SET
+                 day = excluded.day, number = excluded.number, seq = excluded.seq,
+                 case_type = excluded.case_type, issued_case_type = excluded.issued_case_type,
+                 priority = excluded.priority, lang = excluded.lang, state = excluded.state,
+                 issued_at = excluded.issued_at, queued_at = excluded.queued_at,
+                 first_called_at = excluded.first_called_at, called_at = excluded.called_at,
+                 started_at = excluded.started_at, finished_at = excluded.finished_at,
+                 counter = excluded.counter, target_counter = excluded.target_counter,
+                 calls = excluded.calls, transfers = excluded.transfers,
+                 last_event = excluded.last_event",
+        )?;
+        for (t, last_event) in tickets {
+            upsert.execute(params![
+                t.id.0,
+                t.day.to_string(),
+                t.number.to_string(),
+                t.number.seq(),
+                t.case_type.as_str(),
+                t.issued_case_type.as_str(),
+                t.priority.as_ref().map(|p| p.as_str()),
+                t.lang.code(),
+                t.state.as_str(),
+                ms(t.issued_at),
+                ms(t.queued_at),
+                t.first_called_at.map(ms),
+                t.called_at.map(ms),
+                t.started_at.map(ms),
+                t.finished_at.map(ms),
+                t.counter.map(u32::from),
+                t.target_counter.map(u32::from),
+                t.calls,
+                t.transfers,
+                last_event,
+            ])?;
+        }
+    }
+    Ok(())
 }
 
 fn ms(t: Timestamp) -> i64 {
